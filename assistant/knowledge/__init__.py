@@ -1,0 +1,1 @@
+"""The community's FAQ, script library and profiles: formats, validation and loading."""

@@ -1,0 +1,1 @@
+"""Offline evaluation suites: dataset × target × scorers, each run written to a report folder."""

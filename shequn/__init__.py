@@ -1,0 +1,1 @@
+"""shequn (社群): offline-first assistant for Chinese community operators. CLI entry point."""

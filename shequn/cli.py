@@ -1,0 +1,151 @@
+"""``shequn`` command line: JSON on stdout, human messages on stderr (design.md §5).
+
+Heavy imports (Chroma, FastAPI) happen inside commands so ``shequn search`` starts fast."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from shequn.jsonl import dumps, process
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="shequn (社群): FAQ search, moderation, drafting and evals for community operators.")
+eval_app = typer.Typer(no_args_is_help=True, help="Offline evaluation suites; metrics JSON on stdout, reports in --report.")
+app.add_typer(eval_app, name="eval")
+
+Community = Annotated[str | None, typer.Option("--community", "-c", help="Community id (default: SHEQUN_DEFAULT_COMMUNITY or all).")]
+
+
+def _settings() -> Any:
+    from assistant.settings import get_settings
+
+    return get_settings()
+
+
+def _index() -> Any:
+    from assistant.retrieval.index import KnowledgeIndex
+
+    return KnowledgeIndex(_settings())
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(dumps({"error": message}))
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path | None, typer.Argument(help="Knowledge folder, or one FAQ file (YAML/JSONL) or script (.md).")] = None,
+    community: Community = None,
+) -> None:
+    """Validate and index knowledge incrementally; prints what was added/updated/removed."""
+    from assistant.knowledge.loader import load_knowledge
+
+    loaded = load_knowledge(path or _settings().knowledge_dir, community)
+    report = _index().ingest(loaded)
+    for error in report.errors:
+        where = f"{error.file}:{error.line}" if error.line else error.file
+        typer.echo(f"skipped {where}: {error.reason}", err=True)
+    typer.echo(report.model_dump_json(indent=2))
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="The question to look up.")] = None,
+    community: Community = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Results to return.")] = 5,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only these kinds: faq, script.")] = None,
+    input: Annotated[str | None, typer.Option("--input", "-i", help="JSONL of {question|query, community?, k?}; - for stdin.")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
+) -> None:
+    """Hybrid (dense + BM25) search of the knowledge base."""
+    from assistant.retrieval.index import UnknownCommunity
+
+    index = _index()
+    community = community or _settings().default_community
+
+    def run(q: str, c: str | None, n: int) -> list[dict[str, Any]]:
+        if not q.strip():
+            raise ValueError("empty question")
+        try:
+            return [h.model_dump() for h in index.search(q, c, n, kind)]
+        except UnknownCommunity as exc:
+            raise ValueError(f"unknown community {exc.args[0]!r}; known: {index.communities()}") from exc
+
+    if input is None:
+        if query is None:
+            _fail("give a question, or --input FILE for a batch")
+        try:
+            typer.echo(dumps({"query": query, "results": run(str(query), community, k)}))
+        except ValueError as exc:
+            _fail(str(exc))
+        return
+
+    def handle(row: dict[str, Any]) -> dict[str, Any]:
+        q = row.get("question", row.get("query"))
+        if not isinstance(q, str):
+            raise ValueError("missing 'question' (string)")
+        n = row.get("k", k)
+        if not isinstance(n, int) or not 1 <= n <= 50:
+            raise ValueError("'k' must be an integer from 1 to 50")
+        return {"results": run(q, row.get("community", community), n)}
+
+    counts = process(input, output, handle)
+    typer.echo(dumps(counts), err=True)
+
+
+@app.command()
+def communities() -> None:
+    """Communities with indexed knowledge and how many entries each holds."""
+    index = _index()
+    typer.echo(dumps({c: index.count(c) for c in index.communities()}))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default SHEQUN_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default SHEQUN_PORT).")] = None,
+) -> None:
+    """Run the HTTP API (FastAPI + uvicorn)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    data: Annotated[Path | None, typer.Option(help="JSONL cases: {id, question, expected_ids, answerable, community?}.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
+    knowledge: Annotated[Path | None, typer.Option(help="Knowledge to ingest first (default: the sample knowledge/).")] = None,
+) -> None:
+    """Recall@1/@5, MRR, no-answer detection and latency of knowledge search."""
+    from assistant.knowledge.loader import load_knowledge
+    from evals import retrieval
+
+    index = _index()
+    index.ingest(load_knowledge(knowledge or _settings().knowledge_dir))
+    folder = report or _default_report_dir("retrieval")
+    metrics = retrieval.run(index, data or retrieval.DEFAULT_DATA, folder)
+    typer.echo(dumps(metrics))
+    typer.echo(f"report: {folder / 'report.md'}", err=True)
+
+
+def _default_report_dir(suite: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _settings().data_dir / "reports" / f"{suite}-{stamp}"
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""HTTP API: thin FastAPI routes over ``assistant``; nothing in ``assistant`` imports this."""

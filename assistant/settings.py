@@ -13,37 +13,53 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    """Everything shequn can be configured with; see the README's configuration table."""
+    """Everything shequn can be configured with; the README's configuration table lists it."""
 
     model_config = SettingsConfigDict(env_prefix="SHEQUN_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(Path(".shequn"), description="Where Chroma, the BM25 index and the database live.")
-    knowledge_dir: Path = Field(PROJECT_ROOT / "knowledge", description="Default knowledge base to ingest.")
+    data_dir: Path = Field(Path(".shequn"), description="Where Chroma, the BM25 index and reports live.")
+    knowledge_dir: Path = Field(
+        PROJECT_ROOT / "knowledge", description="Knowledge ingested by default (`shequn ingest`)."
+    )
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Prompt templates, one folder per task.")
-    chroma_url: str | None = Field(None, description="Chroma server URL (http://host:port); embedded if unset.")
-    collection: str = Field("shequn_knowledge", description="Chroma collection name.")
+    chroma_url: str | None = Field(
+        None, description="Chroma server (`http://host:port`, from `chroma run`); embedded if unset."
+    )
+    collection: str = Field("shequn", description="Prefix of the Chroma collections (one per community).")
 
-    embeddings: Literal["local", "openai"] = "local"
-    embedding_dim: int = Field(512, ge=64, le=4096, description="Dimension of the local hashing embedding.")
-    embeddings_model: str = "text-embedding-3-small"
-
-    llm: Literal["offline", "openai"] = "offline"
-    openai_base_url: str | None = None
-    openai_api_key: SecretStr = SecretStr("")
-    chat_model: str = "gpt-4o-mini"
-    structured_output_method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema"
-    llm_timeout: float = Field(20.0, gt=0, description="Seconds before one LLM call is abandoned.")
-    llm_retries: int = Field(2, ge=0, le=10)
-
-    no_answer_threshold: float = Field(
-        0.5, ge=0, le=1, description="Top-hit confidence below which search reports no answer."
+    embeddings: Literal["local", "openai"] = Field(
+        "local",
+        description="`local`: offline hashing embedding; `openai`: `/v1/embeddings` of the OpenAI-compatible server.",
+    )
+    embedding_dim: int = Field(384, ge=64, le=4096, description="Dimension of the local hashing embedding.")
+    embeddings_model: str = Field(
+        "text-embedding-3-small", description="Embedding model name when `SHEQUN_EMBEDDINGS=openai`."
     )
 
-    default_community: str | None = None
-    host: str = "127.0.0.1"
-    port: int = 8000
-    max_text_chars: int = Field(5000, ge=1, description="Longest message or question accepted.")
-    max_batch: int = Field(1000, ge=1, description="Most items in one API batch.")
+    llm: Literal["offline", "openai"] = Field(
+        "offline",
+        description="`offline`: built-in engines only; `openai`: use the chat model below, falling back to offline.",
+    )
+    openai_base_url: str | None = Field(
+        None, description="Base URL of any OpenAI-compatible server (OpenAI, DeepSeek, DashScope, Ollama, vLLM)."
+    )
+    openai_api_key: SecretStr = Field(SecretStr(""), description="API key for that server.")
+    chat_model: str = Field("gpt-4o-mini", description="Chat model name on that server.")
+    structured_output_method: Literal["json_schema", "function_calling", "json_mode"] = Field(
+        "json_schema", description="How structured output is requested; local servers often need `json_mode`."
+    )
+    llm_timeout: float = Field(20.0, gt=0, description="Seconds before one model call is abandoned.")
+    llm_retries: int = Field(2, ge=0, le=10, description="Retries of a failed model call before falling back.")
+
+    no_answer_threshold: float = Field(
+        0.5, ge=0, le=1, description="Top-hit confidence below which the knowledge base is taken to have no answer."
+    )
+    default_community: str | None = Field(
+        None, description="Community used when a request names none (default: search all)."
+    )
+    host: str = Field("127.0.0.1", description="API bind address.")
+    port: int = Field(8000, description="API port.")
+    max_batch: int = Field(1000, ge=1, description="Most items in one API batch or upload.")
 
     @property
     def chroma_path(self) -> Path:

@@ -20,4 +20,8 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 def latency_ms(seconds: Sequence[float]) -> dict[str, float]:
     ms = [s * 1000 for s in seconds]
-    return {"p50": round(percentile(ms, 50), 2), "p95": round(percentile(ms, 95), 2), "max": round(max(ms, default=0.0), 2)}
+    return {
+        "p50": round(percentile(ms, 50), 2),
+        "p95": round(percentile(ms, 95), 2),
+        "max": round(max(ms, default=0.0), 2),
+    }

@@ -30,9 +30,13 @@ def run_header(suite: str, dataset_path: Path, dataset_sha: str, engine: str) ->
     }
 
 
-def write_run(folder: Path, header: dict[str, Any], metrics: dict[str, Any], cases: Sequence[dict[str, Any]], markdown: str) -> None:
+def write_run(
+    folder: Path, header: dict[str, Any], metrics: dict[str, Any], cases: Sequence[dict[str, Any]], markdown: str
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "metrics.json").write_text(json.dumps({**header, "metrics": metrics}, ensure_ascii=False, indent=2), encoding="utf-8")
+    (folder / "metrics.json").write_text(
+        json.dumps({**header, "metrics": metrics}, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     with (folder / "cases.jsonl").open("w", encoding="utf-8") as fh:
         for case in cases:
             fh.write(json.dumps(case, ensure_ascii=False) + "\n")

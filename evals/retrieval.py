@@ -27,7 +27,9 @@ class RetrievalCase(BaseModel):
     style: str = "unspecified"
 
 
-def run(index: KnowledgeIndex, data: Path = DEFAULT_DATA, report_dir: Path | None = None, threshold: float | None = None) -> dict[str, Any]:
+def run(
+    index: KnowledgeIndex, data: Path = DEFAULT_DATA, report_dir: Path | None = None, threshold: float | None = None
+) -> dict[str, Any]:
     """Runs every case, returns metrics; writes the run to ``report_dir`` when given."""
     dataset = load_jsonl(data, RetrievalCase)
     threshold = index.settings.no_answer_threshold if threshold is None else threshold
@@ -68,7 +70,9 @@ def _metrics(cases: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
         "recall@1": round(sum(c["rank"] == 1 for c in answerable) / n, 4),
         "recall@5": round(sum(c["rank"] is not None for c in answerable) / n, 4),
         "mrr": round(sum(1 / c["rank"] for c in answerable if c["rank"]) / n, 4),
-        "recall@1_by_style": {s: round(sum(c["rank"] == 1 for c in cs) / len(cs), 4) for s, cs in sorted(by_style.items())},
+        "recall@1_by_style": {
+            s: round(sum(c["rank"] == 1 for c in cs) / len(cs), 4) for s, cs in sorted(by_style.items())
+        },
         "no_answer": {"threshold": threshold, **_no_answer(cases, threshold)},
         "no_answer_best": _best_threshold(cases),
         "latency_ms": latency_ms([c["seconds"] for c in cases]),
@@ -76,7 +80,7 @@ def _metrics(cases: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
 
 
 def _no_answer(cases: list[dict[str, Any]], threshold: float) -> dict[str, float]:
-    """"No answer" is the positive class: top confidence below the threshold."""
+    """ "No answer" is the positive class: top confidence below the threshold."""
     tp = sum(not c["answerable"] and c["top_confidence"] < threshold for c in cases)
     fp = sum(c["answerable"] and c["top_confidence"] < threshold for c in cases)
     fn = sum(not c["answerable"] and c["top_confidence"] >= threshold for c in cases)
@@ -99,22 +103,31 @@ def _markdown(header: dict[str, Any], metrics: dict[str, Any], cases: list[dict[
     wrong_no_answer = [c for c in cases if not c["answerable"] and c["top_confidence"] >= threshold]
     summary = table(
         [[k, metrics[k]] for k in ("cases", "answerable", "recall@1", "recall@5", "mrr")]
-        + [["no-answer F1", metrics["no_answer"]["f1"]], ["latency p50 / p95 ms", f"{metrics['latency_ms']['p50']} / {metrics['latency_ms']['p95']}"]],
+        + [
+            ["no-answer F1", metrics["no_answer"]["f1"]],
+            ["latency p50 / p95 ms", f"{metrics['latency_ms']['p50']} / {metrics['latency_ms']['p95']}"],
+        ],
         ["metric", "value"],
     )
     styles = table([[s, v] for s, v in metrics["recall@1_by_style"].items()], ["style", "recall@1"])
-    miss_rows = [[c["id"], c["question"], ",".join(c["expected_ids"]), ",".join(c["top"][:3]), c["rank"]] for c in misses]
+    miss_rows = [
+        [c["id"], c["question"], ",".join(c["expected_ids"]), ",".join(c["top"][:3]), c["rank"]] for c in misses
+    ]
     na_rows = [[c["id"], c["question"], c["top"][0] if c["top"] else "", c["top_confidence"]] for c in wrong_no_answer]
-    return "\n\n".join(
-        [
-            f"# Retrieval eval — {header['created']}",
-            f"dataset `{header['dataset']}` ({header['dataset_sha256']}), engine `{header['engine']}`, commit `{header['git_commit']}`",
-            summary,
-            "## Recall@1 by question style",
-            styles,
-            f"## Answerable questions not ranked first ({len(misses)})",
-            table(miss_rows, ["id", "question", "expected", "top 3", "rank"]),
-            f"## Unanswerable questions answered anyway ({len(na_rows)})",
-            table(na_rows, ["id", "question", "top", "confidence"]),
-        ]
-    ) + "\n"
+    return (
+        "\n\n".join(
+            [
+                f"# Retrieval eval — {header['created']}",
+                f"dataset `{header['dataset']}` ({header['dataset_sha256']}), engine `{header['engine']}`, "
+                f"commit `{header['git_commit']}`",
+                summary,
+                "## Recall@1 by question style",
+                styles,
+                f"## Answerable questions not ranked first ({len(misses)})",
+                table(miss_rows, ["id", "question", "expected", "top 3", "rank"]),
+                f"## Unanswerable questions answered anyway ({len(na_rows)})",
+                table(na_rows, ["id", "question", "top", "confidence"]),
+            ]
+        )
+        + "\n"
+    )

@@ -13,11 +13,19 @@ import typer
 
 from shequn.jsonl import dumps, process
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="shequn (社群): FAQ search, moderation, drafting and evals for community operators.")
-eval_app = typer.Typer(no_args_is_help=True, help="Offline evaluation suites; metrics JSON on stdout, reports in --report.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="shequn (社群): FAQ search, moderation, drafting and evals for community operators.",
+)
+eval_app = typer.Typer(
+    no_args_is_help=True, help="Offline evaluation suites; metrics JSON on stdout, reports in --report."
+)
 app.add_typer(eval_app, name="eval")
 
-Community = Annotated[str | None, typer.Option("--community", "-c", help="Community id (default: SHEQUN_DEFAULT_COMMUNITY or all).")]
+Community = Annotated[
+    str | None, typer.Option("--community", "-c", help="Community id (default: SHEQUN_DEFAULT_COMMUNITY or all).")
+]
 
 
 def _settings() -> Any:
@@ -39,7 +47,9 @@ def _fail(message: str, code: int = 2) -> None:
 
 @app.command()
 def ingest(
-    path: Annotated[Path | None, typer.Argument(help="Knowledge folder, or one FAQ file (YAML/JSONL) or script (.md).")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="Knowledge folder, or one FAQ file (YAML/JSONL) or script (.md).")
+    ] = None,
     community: Community = None,
 ) -> None:
     """Validate and index knowledge incrementally; prints what was added/updated/removed."""
@@ -61,7 +71,9 @@ def search(
     community: Community = None,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Results to return.")] = 5,
     kind: Annotated[list[str] | None, typer.Option("--kind", help="Only these kinds: faq, script.")] = None,
-    input: Annotated[str | None, typer.Option("--input", "-i", help="JSONL of {question|query, community?, k?}; - for stdin.")] = None,
+    input: Annotated[
+        str | None, typer.Option("--input", "-i", help="JSONL of {question|query, community?, k?}; - for stdin.")
+    ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
 ) -> None:
     """Hybrid (dense + BM25) search of the knowledge base."""
@@ -123,9 +135,13 @@ def serve(
 
 @eval_app.command("retrieval")
 def eval_retrieval(
-    data: Annotated[Path | None, typer.Option(help="JSONL cases: {id, question, expected_ids, answerable, community?}.")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="JSONL cases: {id, question, expected_ids, answerable, community?}.")
+    ] = None,
     report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
-    knowledge: Annotated[Path | None, typer.Option(help="Knowledge to ingest first (default: the sample knowledge/).")] = None,
+    knowledge: Annotated[
+        Path | None, typer.Option(help="Knowledge to ingest first (default: the sample knowledge/).")
+    ] = None,
 ) -> None:
     """Recall@1/@5, MRR, no-answer detection and latency of knowledge search."""
     from assistant.knowledge.loader import load_knowledge

@@ -111,7 +111,7 @@ def _yaml_entries(file: Path, result: LoadResult) -> tuple[list[tuple[int | None
     text = file.read_text(encoding="utf-8")
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     data = yaml.safe_load(text)
-    if data is None:
+    if data is None or node is None:
         return [], None
     if isinstance(data, dict) and "entries" in data:
         entries_node = next(v for k, v in node.value if k.value == "entries")

@@ -19,9 +19,21 @@ CommunityId = Annotated[str, StringConstraints(pattern=COMMUNITY_PATTERN)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
 
 ScriptKind = Literal[
-    "welcome", "rules", "morning_brief", "evening_brief", "knowledge_post", "user_story",
-    "activity_preview", "activity_notice", "holiday", "promotion", "reactivation",
-    "complaint_reply", "faq_reply", "farewell", "live_notice",
+    "welcome",
+    "rules",
+    "morning_brief",
+    "evening_brief",
+    "knowledge_post",
+    "user_story",
+    "activity_preview",
+    "activity_notice",
+    "holiday",
+    "promotion",
+    "reactivation",
+    "complaint_reply",
+    "faq_reply",
+    "farewell",
+    "live_notice",
 ]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,7 +16,7 @@ class Record(BaseModel):
     """An indexed entry: its display fields, its hash and where it came from."""
 
     id: str
-    kind: str
+    kind: Literal["faq", "script"]
     community: str | None
     title: str
     snippet: str
@@ -27,14 +28,23 @@ class Record(BaseModel):
 
     @classmethod
     def from_item(cls, item: KnowledgeItem, source: str, words: list[str]) -> Record:
+        kind: Literal["faq", "script"]
         if isinstance(item, FaqEntry):
             kind, title, phrasings, body = "faq", item.question, [item.question, *item.similar], item.answer
         else:
             kind, title, body = "script", item.title, item.body
             phrasings = [item.title, " ".join([item.kind.replace("_", " "), *item.tags])]
         return cls(
-            id=item.id, kind=kind, community=item.community, title=title, snippet=_snippet(body),
-            hash=item.content_hash(), source=source, phrasings=phrasings, body=body, words=words,
+            id=item.id,
+            kind=kind,
+            community=item.community,
+            title=title,
+            snippet=_snippet(body),
+            hash=item.content_hash(),
+            source=source,
+            phrasings=phrasings,
+            body=body,
+            words=words,
         )
 
     def texts(self) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.retrieval.tokenize import Tokenizer, default_tokenizer
+
 _LINE_SPLIT = re.compile(r"[\n\r]+")
 
 #: Weights of character-bigram and pinyin-bigram features (a word weighs IDF/10, ~0.4–1.2);

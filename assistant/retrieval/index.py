@@ -184,8 +184,12 @@ class KnowledgeIndex:
             cos = dense_of.get(rid)
             hits.append(
                 SearchHit(
-                    id=rid, kind=record.kind, community=record.community, title=record.title,  # type: ignore[arg-type]
-                    snippet=record.snippet, score=round(score, 6),
+                    id=rid,
+                    kind=record.kind,
+                    community=record.community,
+                    title=record.title,  # type: ignore[arg-type]
+                    snippet=record.snippet,
+                    score=round(score, 6),
                     confidence=round(DENSE_SHARE * max(cos or 0.0, 0.0) + (1 - DENSE_SHARE) * coverage, 4),
                     dense=None if cos is None else round(cos, 4),
                     lexical=None if rid not in lexical_of else round(lexical_of[rid], 4),
@@ -221,4 +225,3 @@ class KnowledgeIndex:
 
     def _catalog_path(self, scope: str) -> Path:
         return self._scope_dir(scope) / "catalog.json"
-

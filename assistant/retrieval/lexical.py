@@ -60,4 +60,3 @@ class LexicalIndex:
         if index.owners:
             index.retriever = bm25s.BM25.load(str(folder / "bm25"))
         return index
-

@@ -29,7 +29,7 @@ import jieba  # noqa: E402
 if _HIDE_PKG_RESOURCES:
     del sys.modules["pkg_resources"]
 
-from assistant.text import char_pinyin, fold
+from assistant.text import char_pinyin, fold  # noqa: E402
 
 _DATA = resources.files("assistant.retrieval") / "data"
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")

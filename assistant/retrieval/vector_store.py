@@ -135,4 +135,3 @@ def _client(settings: Settings) -> Any:
 
 def _safe(tag: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in tag)
-

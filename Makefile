@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` (API with the sample knowledge) and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test check eval bench clean
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c "import assistant, api, evals, shequn, chromadb, jieba" && touch $(STAMP)
+
+run: install
+	$(BIN)/shequn ingest > /dev/null
+	$(BIN)/shequn serve --port $(PORT)
+
+# pytest exits 5 when it collected nothing: that must fail, not pass silently.
+test: install
+	@$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+eval: install
+	$(BIN)/shequn eval retrieval
+
+bench: install
+	$(PY) benchmarks/bench_retrieval.py
+
+clean:
+	rm -rf .shequn .pytest_cache .mypy_cache .ruff_cache

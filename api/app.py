@@ -1,0 +1,27 @@
+"""The FastAPI application factory: settings in, app out (tests build their own)."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import health, knowledge
+from assistant.retrieval.index import KnowledgeIndex
+from assistant.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="shequn (社群) API",
+        version=version("shequn"),
+        description="Offline-first assistant for Chinese community operators: FAQ search, moderation, drafting.",
+    )
+    app.state.settings = settings
+    app.state.index = KnowledgeIndex(settings)
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(knowledge.router)
+    return app

@@ -1,0 +1,22 @@
+"""Request dependencies: the shared settings and knowledge index live on ``app.state``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from assistant.retrieval.index import KnowledgeIndex
+from assistant.settings import Settings
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _index(request: Request) -> KnowledgeIndex:
+    return request.app.state.index  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+IndexDep = Annotated[KnowledgeIndex, Depends(_index)]

@@ -1,0 +1,103 @@
+"""Shared fixtures: real Chroma and real files in temp folders; no network, no real LLM."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.knowledge.loader import load_knowledge
+from assistant.retrieval.index import KnowledgeIndex
+from assistant.settings import PROJECT_ROOT, Settings
+
+SAMPLE_KNOWLEDGE = PROJECT_ROOT / "knowledge"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(autouse=True)
+def _no_real_llm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach a real model: any OpenAI base URL a test does not set is unroutable."""
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    return Settings(data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the sample knowledge ingested once for the whole session."""
+    data_dir = tmp_path_factory.mktemp("sample-data")
+    KnowledgeIndex(make_settings(data_dir)).ingest(load_knowledge(SAMPLE_KNOWLEDGE))
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def sample_index(sample_dir: Path) -> KnowledgeIndex:
+    return KnowledgeIndex(make_settings(sample_dir))
+
+
+@pytest.fixture
+def empty_index(tmp_path: Path) -> KnowledgeIndex:
+    return KnowledgeIndex(make_settings(tmp_path / "data"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHEQUN_")}
+    return {**env, "SHEQUN_DATA_DIR": str(data_dir), **extra}
+
+
+def run_cli(*args: str, data_dir: Path, input: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Runs the installed ``shequn`` console script, as a user would."""
+    return subprocess.run(
+        [str(BIN / "shequn"), *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=cli_env(data_dir, **extra),
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``shequn ingest`` then ``shequn serve`` in its own data dir: real uvicorn, real HTTP
+    (its own dir because API tests upload documents)."""
+    sample_dir = tmp_path_factory.mktemp("api-data")
+    assert run_cli("ingest", data_dir=sample_dir).returncode == 0
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "shequn"), "serve", "--port", str(port)],
+        env=cli_env(sample_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)

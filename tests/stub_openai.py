@@ -1,0 +1,67 @@
+"""A local OpenAI-compatible server for tests: ``/v1/embeddings`` (deterministic vectors) and
+``/v1/chat/completions`` with scripted replies. Runs on 127.0.0.1 over real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from tests.conftest import free_port
+
+DIM = 64
+
+
+def _vector(text: str) -> list[float]:
+    """Character-bag vector: enough for a paraphrase to beat an unrelated text."""
+    vec = [0.0] * DIM
+    for ch in text:
+        vec[int(hashlib.md5(ch.encode()).hexdigest(), 16) % DIM] += 1.0
+    return vec
+
+
+class Stub:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.fail_with: int | None = None
+        self.app = FastAPI()
+
+        @self.app.post("/v1/embeddings")
+        async def embeddings(request: Request) -> JSONResponse:
+            body = await request.json()
+            self.requests.append(body)
+            if self.fail_with:
+                return JSONResponse({"error": {"message": "stub failure"}}, status_code=self.fail_with)
+            texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = [{"object": "embedding", "index": i, "embedding": _vector(t)} for i, t in enumerate(texts)]
+            return JSONResponse(
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": body["model"],
+                    "usage": {"prompt_tokens": 0, "total_tokens": 0},
+                }
+            )
+
+
+@contextmanager
+def serve_stub() -> Iterator[tuple[Stub, str]]:
+    stub = Stub()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(stub.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield stub, f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)

@@ -1,0 +1,63 @@
+import httpx
+
+
+def test_healthz_lists_communities(api_url: str) -> None:
+    body = httpx.get(f"{api_url}/healthz").json()
+    assert body["status"] == "ok" and body["vector_store"] == "chroma-embedded"
+    assert body["communities"]["mombaby"] >= 100 and body["communities"]["course"] >= 100
+
+
+def test_search(api_url: str) -> None:
+    resp = httpx.get(
+        f"{api_url}/v1/knowledge/search", params={"q": "年卡多少钱", "community": "course", "k": 2, "kind": "faq"}
+    )
+    assert resp.status_code == 200
+    results = resp.json()["results"]
+    assert len(results) == 2 and all(r["kind"] == "faq" and r["community"] == "course" for r in results)
+
+
+def test_search_errors_are_machine_readable(api_url: str) -> None:
+    missing = httpx.get(f"{api_url}/v1/knowledge/search", params={"community": "course"})
+    assert missing.status_code == 422 and missing.json()["error"]["code"] == "invalid_request"
+    assert missing.json()["error"]["details"][0]["loc"] == ["query", "q"]
+    unknown = httpx.get(f"{api_url}/v1/knowledge/search", params={"q": "退款", "community": "nobody"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_community"
+    bad_k = httpx.get(f"{api_url}/v1/knowledge/search", params={"q": "退款", "k": 0})
+    assert bad_k.status_code == 422
+
+
+def test_upload_validates_every_item_and_ingests_atomically(api_url: str) -> None:
+    bad = {
+        "community": "apitest",
+        "faqs": [
+            {"id": "u-1", "question": "能开专票吗", "answer": "暂不支持专票。"},
+            {"id": "u-2", "question": "缺答案"},
+        ],
+        "scripts": [{"id": "s-1", "kind": "welcome", "title": "欢迎", "body": "欢迎{nickname}", "slots": []}],
+    }
+    resp = httpx.post(f"{api_url}/v1/knowledge/documents", json=bad)
+    assert resp.status_code == 422
+    error = resp.json()["error"]
+    assert error["code"] == "invalid_items"
+    assert [(d["kind"], d["index"], d["id"]) for d in error["details"]] == [("faq", 1, "u-2"), ("script", 0, "s-1")]
+    assert "apitest" not in httpx.get(f"{api_url}/healthz").json()["communities"]
+
+    good = {"community": "apitest", "faqs": [bad["faqs"][0]]}
+    ok = httpx.post(f"{api_url}/v1/knowledge/documents", json=good)
+    assert ok.status_code == 200 and ok.json()["added"] == ["u-1"]
+    hits = httpx.get(f"{api_url}/v1/knowledge/search", params={"q": "专票", "community": "apitest"}).json()["results"]
+    assert hits[0]["id"] == "u-1"
+
+
+def test_upload_rejects_empty_and_non_json(api_url: str) -> None:
+    empty = httpx.post(f"{api_url}/v1/knowledge/documents", json={"faqs": []})
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty_upload"
+    garbage = httpx.post(
+        f"{api_url}/v1/knowledge/documents", content=b"{nope", headers={"content-type": "application/json"}
+    )
+    assert garbage.status_code == 422 and "error" in garbage.json()
+
+
+def test_openapi_docs_are_served(api_url: str) -> None:
+    assert httpx.get(f"{api_url}/docs").status_code == 200
+    assert "/v1/knowledge/search" in httpx.get(f"{api_url}/openapi.json").json()["paths"]

@@ -21,6 +21,7 @@ def to_simplified(text: str) -> str:
     return str(_T2S.convert(text))
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """NFKC (full-width letters, digits and punctuation become ASCII), simplified, lower case,
     runs of white space collapsed to one space."""

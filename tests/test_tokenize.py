@@ -12,7 +12,7 @@ def test_traditional_and_full_width_questions_meet_simplified_ones() -> None:
 
 
 def test_stopwords_dropped() -> None:
-    assert default_tokenizer().words("请问一下你们的发货") == ["发货"]
+    assert default_tokenizer().words("请问一下你们的发货") == ("发货",)
 
 
 def test_terms_add_bigrams_and_pinyin_for_typos() -> None:

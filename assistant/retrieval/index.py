@@ -7,6 +7,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from assistant.retrieval.tokenize import Tokenizer, default_tokenizer
 from assistant.retrieval.vector_store import VectorStore
 from assistant.settings import Settings
 
+#: Entries tokenised and embedded per Chroma write (writes overlap the next chunk's work).
+WRITE_CHUNK = 500
 #: Candidates each retriever contributes per requested result before fusion.
 CANDIDATE_FACTOR = 4
 #: Confidence = DENSE_SHARE · cosine + (1 − DENSE_SHARE) · coverage; tuned on the retrieval suite.
@@ -85,15 +88,13 @@ class KnowledgeIndex:
     ) -> None:
         old = load_catalog(self._catalog_path(scope))
         records = dict(old)
-        changed: list[Record] = []
+        changed: list[KnowledgeItem] = []
         for item in items:
             previous = old.get(item.id)
             if previous is not None and previous.hash == item.content_hash():
                 report.unchanged += 1
                 continue
-            record = self._record(item, sources.get(item.id, "api"))
-            records[item.id] = record
-            changed.append(record)
+            changed.append(item)
             (report.updated if previous else report.added).append(item.id)
         present = {item.id for item in items}
         removed = [r.id for r in old.values() if r.source in clean_files and r.id not in present]
@@ -102,7 +103,7 @@ class KnowledgeIndex:
         report.removed.extend(removed)
         if not changed and not removed:
             return
-        self._write_vectors(scope, changed)
+        records.update(self._write_vectors(scope, changed, sources))
         self.store.delete(scope, removed)
         self._write_lexical(scope, records)
         save_catalog(self._catalog_path(scope), records)
@@ -113,18 +114,29 @@ class KnowledgeIndex:
         words = sorted({w for text in draft.texts() for w in self.tokenizer.words(text)})
         return draft.model_copy(update={"words": words})
 
-    def _write_vectors(self, scope: str, records: list[Record]) -> None:
-        if not records:
-            return
-        vectors = self.embedder.embed(["\n".join(r.phrasings) for r in records])
-        metas = [{"kind": r.kind, "hash": r.hash} for r in records]
-        self.store.upsert(scope, [r.id for r in records], vectors, metas)
+    def _write_vectors(self, scope: str, items: list[KnowledgeItem], sources: dict[str, str]) -> dict[str, Record]:
+        """Records for ``items``, their vectors written to Chroma chunk by chunk.
+
+        Chroma inserts in native code without the GIL, so each chunk's write overlaps the
+        tokenising of the next one: ingest runs at the pace of the slower of the two."""
+        records: dict[str, Record] = {}
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending = []
+            for start in range(0, len(items), WRITE_CHUNK):
+                chunk = [self._record(i, sources.get(i.id, "api")) for i in items[start : start + WRITE_CHUNK]]
+                vectors = self.embedder.embed(["\n".join(r.phrasings) for r in chunk])
+                metas = [{"kind": r.kind, "hash": r.hash} for r in chunk]
+                pending.append(writer.submit(self.store.upsert, scope, [r.id for r in chunk], vectors, metas))
+                records.update((r.id, r) for r in chunk)
+            for future in pending:
+                future.result()
+        return records
 
     def _write_lexical(self, scope: str, records: dict[str, Record]) -> None:
         """One BM25 document per entry (all phrasings + answer): measured 0.72 recall@1 against
         0.55 for one document per phrasing, because indirect questions match answer words."""
         owners = list(records)
-        tokens = [self.tokenizer.terms("\n".join(r.texts())) for r in records.values()]
+        tokens = [[t for text in r.texts() for t in self.tokenizer.terms(text)] for r in records.values()]
         folder = self._scope_dir(scope) / "lexical"
         staging = folder.with_name("lexical.new")
         shutil.rmtree(staging, ignore_errors=True)
@@ -154,8 +166,8 @@ class KnowledgeIndex:
             raise UnknownCommunity(community)
         scopes = [community, GLOBAL] if community else known
         scopes = [s for s in dict.fromkeys(scopes) if s in known]
-        words = self.tokenizer.words(query)
-        terms = self.tokenizer.terms(query)
+        words = list(self.tokenizer.words(query))
+        terms = list(self.tokenizer.terms(query))
         vector = self.embedder.embed([query])[0]
         n = k * CANDIDATE_FACTOR
         dense: list[tuple[str, float]] = []

@@ -48,6 +48,10 @@ class Tokenizer:
     user_words: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # Ingest segments each text for the record, the embedding and BM25; a query is
+        # segmented for both retrievers: memoising keeps that to one jieba pass per text.
+        self.words = lru_cache(maxsize=65536)(self._words)  # type: ignore[method-assign]
+        self.terms = lru_cache(maxsize=65536)(self._terms)  # type: ignore[method-assign]
         jieba.setLogLevel(logging.WARNING)
         for word in _read_lines("domain_words.txt") + self.user_words:
             jieba.add_word(word, freq=2000)
@@ -97,28 +101,36 @@ class Tokenizer:
     def median_idf(self) -> float:
         return float(statistics.median_low(self.idf.values()))
 
-    def words(self, text: str) -> list[str]:
+    def words(self, text: str) -> tuple[str, ...]:
         """Canonical content words of ``text`` in order, sub-words included (搜索引擎模式)."""
-        out: list[str] = []
-        for token in jieba.cut_for_search(fold(text)):
-            token = token.strip()
-            if not token or token in _PUNCT or token in self.stopwords:
-                continue
-            out.append(self.synonyms.get(token, token))
-        return out
+        return self._words(text)
 
-    def terms(self, text: str) -> list[str]:
+    def terms(self, text: str) -> tuple[str, ...]:
         """Words plus character bigrams (``b:``) and their pinyin (``p:``).
 
         Bigrams survive segmentation differences (挑站赛 is not a jieba word); pinyin bigrams
         survive homophone typos (积份 → jifen = 积分, 生曰 → shengri = 生日)."""
-        out = self.words(text)
+        return self._terms(text)
+
+    def _words(self, text: str) -> tuple[str, ...]:
+        out: list[str] = []
+        # HMM discovery of unknown words is off: character bigrams already cover them, at a
+        # third of the segmentation cost.
+        for token in jieba.cut_for_search(fold(text), HMM=False):
+            token = token.strip()
+            if not token or token in _PUNCT or token in self.stopwords:
+                continue
+            out.append(self.synonyms.get(token, token))
+        return tuple(out)
+
+    def _terms(self, text: str) -> tuple[str, ...]:
+        out = list(self.words(text))
         for run in _HAN_RUN.findall(fold(text)):
             spelled = [char_pinyin(ch) for ch in run]
             for i in range(len(run) - 1):
                 out.append("b:" + run[i : i + 2])
                 out.append("p:" + spelled[i] + spelled[i + 1])
-        return out
+        return tuple(out)
 
     def weight(self, word: str) -> float:
         """How much a word says about a question: IDF, capped so rare typos don't dominate."""

@@ -15,7 +15,7 @@ from assistant.knowledge.loader import LoadResult
 from assistant.knowledge.models import GLOBAL, KnowledgeItem
 from assistant.retrieval.catalog import Record, load_catalog, save_catalog
 from assistant.retrieval.embedders import make_embedder
-from assistant.retrieval.fusion import reciprocal_rank_fusion
+from assistant.retrieval.fusion import confidence, fuse
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.models import IngestError, IngestReport, SearchHit
 from assistant.retrieval.tokenize import Tokenizer, default_tokenizer
@@ -26,8 +26,6 @@ from assistant.settings import Settings
 WRITE_CHUNK = 500
 #: Candidates each retriever contributes per requested result before fusion.
 CANDIDATE_FACTOR = 4
-#: Confidence = DENSE_SHARE · cosine + (1 − DENSE_SHARE) · coverage; tuned on the retrieval suite.
-DENSE_SHARE = 0.5
 
 
 class UnknownCommunity(LookupError):
@@ -170,43 +168,39 @@ class KnowledgeIndex:
         terms = list(self.tokenizer.terms(query))
         vector = self.embedder.embed([query])[0]
         n = k * CANDIDATE_FACTOR
-        dense: list[tuple[str, float]] = []
-        lexical: list[tuple[str, float]] = []
+        dense: dict[str, float] = {}
+        lexical: dict[str, float] = {}
         owner: dict[str, str] = {}
         for scope in scopes:
             state = self._scope(scope)
             for rid, sim in self.store.query(scope, vector, n, kinds):
-                dense.append((rid, sim))
+                dense[rid] = sim
                 owner[rid] = scope
             for rid, score in state.lexical.search(terms, n):
                 if kinds and state.records[rid].kind not in kinds:
                     continue
-                lexical.append((rid, score))
+                lexical[rid] = score
                 owner[rid] = scope
-        dense.sort(key=lambda t: -t[1])
-        lexical.sort(key=lambda t: -t[1])
-        fused = reciprocal_rank_fusion({"dense": [r for r, _ in dense], "lexical": [r for r, _ in lexical]})
-        dense_of, lexical_of = dict(dense), dict(lexical)
         hits = []
-        for rid, score in fused[:k]:
-            record = self._scope(owner[rid]).records.get(rid)
+        for rid, score in fuse(dense, lexical)[:k]:
+            state = self._scope(owner[rid])
+            record = state.records.get(rid)
             if record is None:
                 continue  # vector left behind by a concurrent removal
-            coverage = self._coverage(words, self._scope(owner[rid]).vocab[rid])
-            cos = dense_of.get(rid)
+            coverage = self._coverage(words, state.vocab[rid])
             hits.append(
                 SearchHit(
                     id=rid,
                     kind=record.kind,
                     community=record.community,
-                    title=record.title,  # type: ignore[arg-type]
+                    title=record.title,
                     snippet=record.snippet,
-                    score=round(score, 6),
-                    confidence=round(DENSE_SHARE * max(cos or 0.0, 0.0) + (1 - DENSE_SHARE) * coverage, 4),
-                    dense=None if cos is None else round(cos, 4),
-                    lexical=None if rid not in lexical_of else round(lexical_of[rid], 4),
+                    score=round(score, 4),
+                    confidence=round(confidence(score, coverage), 4),
+                    dense=None if rid not in dense else round(dense[rid], 4),
+                    lexical=None if rid not in lexical else round(lexical[rid], 4),
                     coverage=round(coverage, 4),
-                    retrievers=[name for name, table in (("dense", dense_of), ("lexical", lexical_of)) if rid in table],
+                    retrievers=[name for name, table in (("dense", dense), ("lexical", lexical)) if rid in table],
                 )
             )
         return hits

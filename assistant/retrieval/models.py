@@ -15,7 +15,7 @@ class SearchHit(BaseModel):
     community: str | None = Field(description="None for entries shared by every community.")
     title: str
     snippet: str
-    score: float = Field(description="Fused rank score (reciprocal rank fusion); orders the list.")
+    score: float = Field(description="Fused score: 0.3 · cosine + saturated BM25; orders the list.")
     confidence: float = Field(description="0–1: how likely this entry answers the query.")
     dense: float | None = Field(None, description="Cosine similarity from the vector index.")
     lexical: float | None = Field(None, description="BM25 score of the entry's best phrasing.")

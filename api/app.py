@@ -7,7 +7,8 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import health, knowledge
+from api.routes import health, knowledge, moderations
+from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.settings import Settings, get_settings
 
@@ -21,7 +22,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.index = KnowledgeIndex(settings)
+    app.state.moderation = ModerationService(settings)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(knowledge.router)
+    app.include_router(moderations.router)
     return app

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.settings import Settings
 
@@ -18,5 +19,10 @@ def _index(request: Request) -> KnowledgeIndex:
     return request.app.state.index  # type: ignore[no-any-return]
 
 
+def _moderation(request: Request) -> ModerationService:
+    return request.app.state.moderation  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 IndexDep = Annotated[KnowledgeIndex, Depends(_index)]
+ModerationDep = Annotated[ModerationService, Depends(_moderation)]

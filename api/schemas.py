@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.moderation.models import Verdict
 from assistant.retrieval.models import SearchHit
 
 
@@ -42,3 +43,15 @@ class ItemError(BaseModel):
     index: int
     id: str | None
     reason: str
+
+
+class ModerationRequest(BaseModel):
+    """One message or a batch; every item gets its own verdict, in order."""
+
+    input: str | list[str] = Field(description="A message, or a list of messages.")
+    community: str | None = Field(None, description="Whose policy, keyword lists and trained model apply.")
+
+
+class ModerationResponse(BaseModel):
+    community: str | None
+    results: list[Verdict]

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="API bind address.")
     port: int = Field(8000, description="API port.")
     max_batch: int = Field(1000, ge=1, description="Most items in one API batch or upload.")
+    max_text_chars: int = Field(5000, ge=1, description="Longest message accepted for moderation.")
 
     @property
     def chroma_path(self) -> Path:

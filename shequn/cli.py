@@ -11,17 +11,19 @@ from typing import Annotated, Any
 
 import typer
 
-from shequn.jsonl import dumps, process
+from shequn.jsonl import dumps, process, process_batched
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="shequn (社群): FAQ search, moderation, drafting and evals for community operators.",
 )
+moderation_app = typer.Typer(no_args_is_help=True, help="Moderation policy and per-community classifiers.")
 eval_app = typer.Typer(
     no_args_is_help=True, help="Offline evaluation suites; metrics JSON on stdout, reports in --report."
 )
 app.add_typer(eval_app, name="eval")
+app.add_typer(moderation_app, name="moderation")
 
 Community = Annotated[
     str | None, typer.Option("--community", "-c", help="Community id (default: SHEQUN_DEFAULT_COMMUNITY or all).")
@@ -113,6 +115,81 @@ def search(
 
 
 @app.command()
+def moderate(
+    text: Annotated[str | None, typer.Argument(help="The message to check.")] = None,
+    community: Community = None,
+    input: Annotated[
+        str | None, typer.Option("--input", "-i", help="JSONL of {text, community?}; - for stdin.")
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
+    batch: Annotated[int, typer.Option(min=1, max=10000, help="Messages scored together.")] = 512,
+) -> None:
+    """Risk verdict for a message, or each line of a JSONL file (adds "verdict")."""
+    from assistant.moderation.engine import ModerationService
+
+    service = ModerationService(_settings())
+    community = community or _settings().default_community
+    if input is None:
+        if text is None or not text.strip():
+            _fail("give a message, or --input FILE for a batch")
+        typer.echo(service.moderator(community).moderate(str(text)).model_dump_json())
+        return
+
+    def handle_many(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        groups: dict[str | None, list[int]] = {}
+        for i, row in enumerate(rows):
+            groups.setdefault(row.get("community", community), []).append(i)
+        out: list[dict[str, Any]] = [{} for _ in rows]
+        for group, indexes in groups.items():
+            verdicts = service.moderator(group).moderate_many([rows[i]["text"] for i in indexes])
+            for i, verdict in zip(indexes, verdicts, strict=True):
+                out[i] = {"verdict": verdict.model_dump(mode="json")}
+        return out
+
+    counts = process_batched(input, output, handle_many, validate=_moderation_row, batch=batch)
+    typer.echo(dumps(counts), err=True)
+
+
+def _moderation_row(row: dict[str, Any]) -> None:
+    if not isinstance(row.get("text"), str) or not row["text"].strip():
+        raise ValueError("missing 'text' (non-empty string)")
+    if "community" in row and row["community"] is not None and not isinstance(row["community"], str):
+        raise ValueError("'community' must be a string")
+
+
+@moderation_app.command("train")
+def moderation_train(
+    data: Annotated[
+        list[Path], typer.Option(help="Labelled JSONL {text, risky, categories} (file or folder; repeatable).")
+    ],
+    community: Community = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Model file (default: the community's, in SHEQUN_DATA_DIR).")
+    ] = None,
+    c: Annotated[
+        float | None, typer.Option("--c", help="Inverse regularisation; chosen by cross-validation if unset.")
+    ] = None,
+) -> None:
+    """Train a classifier from labelled messages; prints cross-validated metrics.
+
+    With --community it is used, next to the built-in checks, for that community from then on."""
+    from assistant.moderation.classifier import read_labelled, train
+    from assistant.moderation.engine import community_model_path
+
+    if community is None and output is None:
+        _fail("give --community ID (or --output FILE)")
+    rows, errors = read_labelled(data)
+    for error in errors:
+        typer.echo(f"skipped {error}", err=True)
+    if len({r.risky for r in rows}) < 2:
+        _fail("need both risky and benign rows to train")
+    model = train(rows, c=c)
+    path = output or community_model_path(_settings(), str(community))
+    model.save(path)
+    typer.echo(dumps({"model": str(path), "skipped_lines": len(errors), **model.metrics}))
+
+
+@app.command()
 def communities() -> None:
     """Communities with indexed knowledge and how many entries each holds."""
     index = _index()
@@ -131,6 +208,24 @@ def serve(
 
     settings = _settings()
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@eval_app.command("moderation")
+def eval_moderation(
+    data: Annotated[Path | None, typer.Option(help="JSONL cases: {id, text, risky, categories}.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
+    community: Community = None,
+) -> None:
+    """Per-category P/R/F1, risky F1, confusion, false positives, latency (and evasion stats)."""
+    from assistant.moderation.engine import ModerationService
+    from evals import moderation
+
+    folder = report or _default_report_dir("moderation")
+    metrics = moderation.run(
+        ModerationService(_settings()).moderator(community), data or moderation.DEFAULT_DATA, folder
+    )
+    typer.echo(dumps(metrics))
+    typer.echo(f"report: {folder / 'report.md'}", err=True)
 
 
 @eval_app.command("retrieval")

@@ -1,9 +1,12 @@
 """A local OpenAI-compatible server for tests: ``/v1/embeddings`` (deterministic vectors) and
-``/v1/chat/completions`` with scripted replies. Runs on 127.0.0.1 over real HTTP."""
+``/v1/chat/completions`` with scripted behaviour (reply, 5xx, slow, invalid JSON, off-schema).
+Runs on 127.0.0.1 over real HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +34,27 @@ class Stub:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.fail_with: int | None = None
+        self.chat_mode = "ok"  # ok | error | slow | invalid | off_schema
+        self.chat_reply: dict[str, Any] = {}
         self.app = FastAPI()
+
+        @self.app.post("/v1/chat/completions")
+        async def chat(request: Request) -> JSONResponse:
+            body = await request.json()
+            self.requests.append(body)
+            if self.chat_mode == "error":
+                return JSONResponse({"error": {"message": "stub failure"}}, status_code=500)
+            if self.chat_mode == "slow":
+                await asyncio.sleep(3)
+            content = {"invalid": "this is not json", "off_schema": json.dumps({"decision": "maybe"})}.get(
+                self.chat_mode, json.dumps(self.chat_reply, ensure_ascii=False)
+            )
+            message = {"role": "assistant", "content": content}
+            return JSONResponse({
+                "id": "stub", "object": "chat.completion", "created": 0, "model": body["model"],
+                "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            })  # fmt: skip
 
         @self.app.post("/v1/embeddings")
         async def embeddings(request: Request) -> JSONResponse:

@@ -61,3 +61,22 @@ def test_upload_rejects_empty_and_non_json(api_url: str) -> None:
 def test_openapi_docs_are_served(api_url: str) -> None:
     assert httpx.get(f"{api_url}/docs").status_code == 200
     assert "/v1/knowledge/search" in httpx.get(f"{api_url}/openapi.json").json()["paths"]
+
+
+def test_moderation_single_and_batch(api_url: str) -> None:
+    one = httpx.post(f"{api_url}/v1/moderations", json={"input": "加 V 信领红包 abc_2026x"})
+    assert one.status_code == 200 and one.json()["results"][0]["risky"]
+    many = httpx.post(f"{api_url}/v1/moderations", json={"input": ["你好呀", "代开发票联系我"], "community": "mombaby"})
+    results = many.json()["results"]
+    assert [r["risky"] for r in results] == [False, True]
+
+
+def test_moderation_limits(api_url: str) -> None:
+    too_many = httpx.post(f"{api_url}/v1/moderations", json={"input": ["好"] * 1001})
+    assert too_many.status_code == 413 and too_many.json()["error"]["code"] == "too_many_items"
+    too_long = httpx.post(f"{api_url}/v1/moderations", json={"input": ["好", "长" * 5001]})
+    assert too_long.status_code == 413 and too_long.json()["error"]["details"] == [{"index": 1, "length": 5001}]
+    empty = httpx.post(f"{api_url}/v1/moderations", json={"input": []})
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty_input"
+    wrong_type = httpx.post(f"{api_url}/v1/moderations", json={"input": 42})
+    assert wrong_type.status_code == 422

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from assistant.knowledge.loader import load_knowledge
-from assistant.llm.openai_compat import LLMUnavailable
+from assistant.llm.base import LLMUnavailable
 from assistant.retrieval.index import KnowledgeIndex
 from tests.conftest import make_settings
 from tests.stub_openai import serve_stub

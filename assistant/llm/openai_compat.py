@@ -5,15 +5,64 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import openai
+from pydantic import ValidationError
 
+from assistant.llm.base import LLMUnavailable, T
 from assistant.settings import Settings
 
 
-class LLMUnavailable(RuntimeError):
-    """The configured model could not be reached or answered badly; callers fall back."""
+@dataclass
+class OpenAIChatModel:
+    """Structured output from ``/v1/chat/completions``, validated by the pydantic schema.
+
+    ``method`` follows the server: ``json_schema`` (OpenAI, strict), ``json_mode`` (most
+    local servers) or ``function_calling``. Timeouts and retries come from settings."""
+
+    client: openai.OpenAI
+    model: str
+    method: str = "json_schema"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAIChatModel:
+        return cls(client=_client(settings), model=settings.chat_model, method=settings.structured_output_method)
+
+    @property
+    def name(self) -> str:
+        return self.model
+
+    def complete(self, messages: list[dict[str, str]], schema: type[T]) -> T:
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=0,
+                **self._format(schema),  # type: ignore[arg-type]
+            )
+        except openai.OpenAIError as exc:
+            raise LLMUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if not response.choices:
+            raise LLMUnavailable("empty response")
+        message = response.choices[0].message
+        raw = message.tool_calls[0].function.arguments if message.tool_calls else message.content  # type: ignore[union-attr]
+        try:
+            return schema.model_validate_json(raw or "")
+        except ValidationError as exc:
+            raise LLMUnavailable(f"output does not match {schema.__name__}: {str(exc).splitlines()[0]}") from exc
+
+    def _format(self, schema: type[T]) -> dict[str, Any]:
+        json_schema = schema.model_json_schema()
+        if self.method == "json_mode":
+            return {"response_format": {"type": "json_object"}}
+        if self.method == "function_calling":
+            tool = {"type": "function", "function": {"name": schema.__name__, "parameters": json_schema}}
+            return {"tools": [tool], "tool_choice": {"type": "function", "function": {"name": schema.__name__}}}
+        return {
+            "response_format": {"type": "json_schema", "json_schema": {"name": schema.__name__, "schema": json_schema}}
+        }
 
 
 @dataclass

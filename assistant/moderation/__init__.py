@@ -1,0 +1,1 @@
+"""Risk moderation: normalise (evasion-robust, offsets kept) → detectors → verdict + action."""

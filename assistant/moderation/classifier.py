@@ -1,0 +1,160 @@
+"""A trained text classifier: character n-gram TF-IDF + one logistic regression per label.
+
+Labels are ``risky`` plus each category. Trained on the authored messages in
+``data/train`` (``shequn moderation train`` rebuilds the shipped model, or trains a
+community's own). Prediction is a sparse matrix product, so a batch of thousands costs
+milliseconds and one message well under one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from assistant.moderation.models import CATEGORIES
+from assistant.moderation.normalize import normalize
+
+RISKY = "risky"
+#: Categories need this many positive examples before a per-category model is trained.
+MIN_POSITIVES = 8
+
+
+@dataclass
+class LabelledMessage:
+    text: str
+    risky: bool
+    categories: list[str] = field(default_factory=list)
+
+
+def read_labelled(paths: Iterable[Path]) -> tuple[list[LabelledMessage], list[str]]:
+    """Rows in design.md §4 format from files or folders of ``*.jsonl``; bad lines reported."""
+    rows: list[LabelledMessage] = []
+    errors: list[str] = []
+    files = [f for p in paths for f in (sorted(p.glob("*.jsonl")) if p.is_dir() else [p])]
+    for file in files:
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                cats = [c for c in raw.get("categories") or [] if c in CATEGORIES]
+                if not isinstance(raw["text"], str) or not isinstance(raw["risky"], bool):
+                    raise TypeError("text must be a string and risky a boolean")
+                rows.append(LabelledMessage(raw["text"], raw["risky"], cats))
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                errors.append(f"{file}:{number}: {exc}")
+    return rows, errors
+
+
+def features(texts: Sequence[str]) -> list[str]:
+    """Classifiers see the same de-disguised text the lexicon does."""
+    return [normalize(t).text for t in texts]
+
+
+@dataclass
+class TextClassifier:
+    vectorizer: TfidfVectorizer
+    labels: list[str]
+    weights: np.ndarray  # labels × features
+    bias: np.ndarray  # labels; includes the calibration shift, so 0.5 is each label's best cut
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """Scores in (0, 1), one row per text and one column per label; 0.5 is the decision
+        threshold that maximised that label's cross-validated F1."""
+        matrix = self.vectorizer.transform(features(texts))
+        logits = sparse.csr_matrix(matrix) @ self.weights.T + self.bias
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"vectorizer": self.vectorizer, "labels": self.labels, "weights": self.weights.astype(np.float16),
+                   "bias": self.bias, "metrics": self.metrics}  # fmt: skip
+        joblib.dump(payload, path, compress=3)
+
+    @classmethod
+    def load(cls, path: Path) -> TextClassifier:
+        payload = joblib.load(path)
+        return cls(payload["vectorizer"], payload["labels"], payload["weights"].astype(np.float32),
+                   payload["bias"], payload.get("metrics", {}))  # fmt: skip
+
+
+def _vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2, max_features=80000)
+
+
+def _label_matrix(rows: Sequence[LabelledMessage]) -> tuple[list[str], np.ndarray]:
+    labels = [RISKY] + [c for c in CATEGORIES if sum(c in r.categories for r in rows) >= MIN_POSITIVES]
+    y = np.array([[r.risky if lab == RISKY else lab in r.categories for lab in labels] for r in rows], dtype=bool)
+    return labels, y
+
+
+def _fit_heads(matrix: Any, y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per label (liblinear: 0.6 s for 14 labels on 3k messages,
+    lbfgs took 3 s)."""
+    weights, bias = [], []
+    for column in y.T:
+        model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000)
+        model.fit(matrix, column)
+        weights.append(model.coef_[0])
+        bias.append(model.intercept_[0])
+    return np.asarray(weights, dtype=np.float32), np.asarray(bias, dtype=np.float32)
+
+
+def train(rows: Sequence[LabelledMessage], c: float | None = None, folds: int = 3, seed: int = 13) -> TextClassifier:
+    """Fits on all rows; ``metrics`` holds cross-validated F1 (risky and per category).
+
+    ``c`` (inverse regularisation) is chosen by cross-validated risky F1 when not given."""
+    texts = features([r.text for r in rows])
+    labels, y = _label_matrix(rows)
+    candidates = [c] if c is not None else [1.0, 4.0, 16.0]
+    scored = _cross_validate(texts, y, labels, candidates, folds, seed)
+    best = max(scored, key=lambda cand: scored[cand]["risky_f1"])
+    vectorizer = _vectorizer()
+    weights, bias = _fit_heads(vectorizer.fit_transform(texts), y, best)
+    shifts = np.asarray(scored[best].pop("cuts"), dtype=np.float32)
+    metrics = {"rows": len(rows), "C": best, "folds": folds, **scored[best]}
+    return TextClassifier(vectorizer, labels, weights, bias - shifts, metrics)
+
+
+def _cross_validate(
+    texts: list[str], y: np.ndarray, labels: list[str], candidates: list[float], folds: int, seed: int
+) -> dict[float, dict[str, Any]]:
+    """Out-of-fold logits for every candidate C; each fold is vectorised once."""
+    predicted = {c: np.zeros(y.shape, dtype=np.float32) for c in candidates}
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train_idx, test_idx in splitter.split(texts, y[:, 0]):
+        vectorizer = _vectorizer()
+        train_matrix = vectorizer.fit_transform([texts[i] for i in train_idx])
+        test_matrix = vectorizer.transform([texts[i] for i in test_idx])
+        for c in candidates:
+            weights, bias = _fit_heads(train_matrix, y[train_idx], c)
+            predicted[c][test_idx] = test_matrix @ weights.T + bias
+    return {c: _f1s(y, predicted[c], labels) for c in candidates}
+
+
+#: Candidate decision cuts on the logit scale (probability 0.5 … 0.92): class-balanced
+#: training already leans to the positive side, so a cut never makes a head more eager.
+CUTS = np.linspace(0.0, 2.5, 11)
+
+
+def _f1s(y: np.ndarray, logits: np.ndarray, labels: list[str]) -> dict[str, Any]:
+    """Per label: the logit cut with the best out-of-fold F1, and that F1."""
+    cuts, per_label = [], {}
+    for i, lab in enumerate(labels):
+        f1s = [f1_score(y[:, i], logits[:, i] > cut, zero_division=0) for cut in CUTS]
+        best = int(np.argmax(f1s))
+        cuts.append(float(CUTS[best]))
+        per_label[lab] = round(float(f1s[best]), 4)
+    return {"risky_f1": per_label.pop(RISKY), "category_f1": per_label, "cuts": cuts}

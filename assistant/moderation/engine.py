@@ -1,0 +1,192 @@
+"""Runs every check on a message and turns their findings into one explained verdict.
+
+Hard rules (lexicon, patterns) and the classifier each give category scores; evidence is
+combined by noisy-OR (two independent weak signals add up, one strong one decides). A check
+that fails is listed with its error and can only make the verdict stricter: a message is never
+called clean because something broke."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from assistant.llm.base import ChatModel
+from assistant.moderation import patterns
+from assistant.moderation.adjudicator import adjudicate, is_grey
+from assistant.moderation.classifier import RISKY, TextClassifier
+from assistant.moderation.lexicon import Lexicon
+from assistant.moderation.models import Check, Evidence, Verdict
+from assistant.moderation.normalize import Normalized, normalize
+from assistant.moderation.policy import Policy, load_policy, severity_of
+from assistant.prompts import Prompt, load_prompt
+from assistant.settings import Settings
+
+BUILTIN_MODEL = Path(str(resources.files("assistant.moderation") / "data" / "builtin.joblib"))
+
+
+@cache
+def builtin_classifier() -> TextClassifier:
+    return TextClassifier.load(BUILTIN_MODEL)
+
+
+def community_model_path(settings: Settings, community: str) -> Path:
+    return settings.data_dir / "moderation" / f"{community}.joblib"
+
+
+class Moderator:
+    """One community's configured engine; build once, call from many threads."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        classifiers: dict[str, TextClassifier],
+        llm: ChatModel | None = None,
+        prompt: Prompt | None = None,
+        community: str | None = None,
+    ) -> None:
+        self.policy = policy
+        self.lexicon = Lexicon.build(policy.keywords, policy.allow)
+        self.classifiers = classifiers
+        self.llm, self.prompt, self.community = llm, prompt, community
+
+    @classmethod
+    def for_community(cls, settings: Settings, community: str | None) -> Moderator:
+        """Hard rules always run; a community's own trained model replaces the generic one.
+
+        Measured on COLD (train on one half, test on the other): rules + community model
+        F1 0.83, but 0.74 with the generic model added, whose idea of risk comes from other
+        groups and flagged much of what that community considers fine."""
+        path = community_model_path(settings, community) if community else None
+        if path is not None and path.exists():
+            classifiers = {f"classifier:{community}": TextClassifier.load(path)}
+        else:
+            classifiers = {"classifier": builtin_classifier()}
+        llm, prompt = None, None
+        if settings.llm == "openai":
+            from assistant.llm.openai_compat import OpenAIChatModel
+
+            llm, prompt = OpenAIChatModel.from_settings(settings), load_prompt(settings.prompts_dir, "moderation", 1)
+        return cls(load_policy(settings.data_dir, community), classifiers, llm, prompt, community)
+
+    def moderate(self, text: str) -> Verdict:
+        return self.moderate_many([text])[0]
+
+    def moderate_many(self, texts: Sequence[str]) -> list[Verdict]:
+        """Batched: the classifiers score all texts in one matrix product."""
+        norms = [normalize(t) for t in texts]
+        model_checks = [self._classify(name, model, texts) for name, model in self.classifiers.items()]
+        verdicts = []
+        for i, norm in enumerate(norms):
+            checks = [self.lexicon.check(norm), patterns.check(norm), *(per_text[i] for per_text in model_checks)]
+            verdicts.append(self._verdict(norm, checks))
+        return verdicts
+
+    def _classify(self, name: str, model: TextClassifier, texts: Sequence[str]) -> list[Check]:
+        try:
+            probs = model.predict(texts)
+        except Exception as exc:  # noqa: BLE001 - a broken model is reported, never taken as "clean"
+            return [Check(name=name, flagged=False, error=f"{type(exc).__name__}: {exc}") for _ in texts]
+        return [self._model_check(name, model.labels, row) for row in probs]
+
+    def _model_check(self, name: str, labels: list[str], row: np.ndarray) -> Check:
+        risky = float(row[labels.index(RISKY)])
+        # A category is no likelier than "risky at all": the heads for rare categories fire on
+        # short benign chat that the risky head, trained on every example, rejects.
+        scores = {lab: round(min(float(p), risky), 4) for lab, p in zip(labels, row, strict=True) if lab != RISKY}
+        if risky >= 0.5 and scores and max(scores.values()) < self.policy.threshold:
+            # Risky but no category model is sure (e.g. a community trained without categories):
+            # the likeliest category carries the risky probability.
+            top = max(scores, key=scores.__getitem__)
+            scores[top] = round(risky, 4)
+        scores = {lab: p for lab, p in scores.items() if p >= 0.05}
+        return Check(name=name, flagged=any(p >= self.policy.threshold_for(c) for c, p in scores.items()),
+                     scores=scores)  # fmt: skip
+
+    def _verdict(self, norm: Normalized, checks: list[Check]) -> Verdict:
+        combined = _noisy_or(checks)
+        engine = "offline"
+        hard = _hard_categories(checks)
+        if self.llm is not None and self.prompt is not None and is_grey(combined, hard):
+            findings = "; ".join(e.rule for c in checks for e in c.evidence)[:500]
+            opinion = adjudicate(self.llm, self.prompt, norm.original, self.community, combined, findings)
+            checks = [*checks, opinion]
+            if opinion.error:
+                engine = "llm→offline"
+            else:
+                engine = "llm"
+                for category, score in opinion.scores.items():
+                    if score >= 1.0 or category not in hard:  # confirm anything; veto only soft suspicions
+                        combined[category] = score if score >= 1.0 else min(combined[category], score)
+        return self._decide(norm, checks, combined, engine)
+
+    def _decide(self, norm: Normalized, checks: list[Check], combined: dict[str, float], engine: str) -> Verdict:
+        flagged = sorted(
+            (c for c in combined if combined[c] >= self.policy.threshold_for(c)), key=lambda c: -combined[c]
+        )
+        severity = severity_of(flagged, combined)
+        action = next((self.policy.category_actions[c] for c in flagged if c in self.policy.category_actions),
+                      self.policy.actions[severity])  # fmt: skip
+        if not flagged and any(c.error for c in checks if c.name != "llm"):
+            action = "review"
+        evidence = [e for c in checks for e in c.evidence if e.category in flagged]
+        evidence += [
+            Evidence(start=0, end=len(norm.original), text=norm.original[:200], category=cat,  # type: ignore[arg-type]
+                     rule=f"{c.name}:p={c.scores[cat]:.2f}")
+            for c in checks if c.name.startswith("classifier") for cat in flagged if c.scores.get(cat, 0) >= 0.5
+        ]  # fmt: skip
+        return Verdict(
+            risky=bool(flagged), categories=flagged,  # type: ignore[arg-type]
+            scores={c: round(s, 4) for c, s in sorted(combined.items(), key=lambda kv: -kv[1]) if s >= 0.01},
+            severity=severity, action=action, evidence=evidence, checks=checks,
+            engine=engine, policy_version=self.policy.version,
+        )  # fmt: skip
+
+
+def _noisy_or(checks: list[Check]) -> dict[str, float]:
+    combined: dict[str, float] = {}
+    for check in checks:
+        for category, score in check.scores.items():
+            combined[category] = 1.0 - (1.0 - combined.get(category, 0.0)) * (1.0 - score)
+    return combined
+
+
+def _hard_categories(checks: list[Check]) -> set[str]:
+    """Categories decided by a rule (a full-weight term or a pattern), which no model may veto."""
+    hard = set()
+    for check in checks:
+        if check.name in ("lexicon", "patterns"):
+            hard |= {c for c, s in check.scores.items() if s >= 0.7}
+    return hard
+
+
+class ModerationService:
+    """Moderators per community, built on first use and rebuilt when a community's policy or
+    trained model changes on disk."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._moderators: dict[str | None, tuple[float, Moderator]] = {}
+        self._lock = threading.Lock()
+
+    def moderator(self, community: str | None) -> Moderator:
+        stamp = self._stamp(community)
+        with self._lock:
+            cached = self._moderators.get(community)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, Moderator.for_community(self.settings, community))
+                self._moderators[community] = cached
+            return cached[1]
+
+    def _stamp(self, community: str | None) -> float:
+        if community is None:
+            return 0.0
+        files = [
+            community_model_path(self.settings, community),
+            self.settings.data_dir / "moderation" / f"{community}.yaml",
+        ]
+        return sum(f.stat().st_mtime for f in files if f.exists())

@@ -1,0 +1,116 @@
+"""Keyword lists per category, matched with Aho-Corasick over the normalised text
+(~20 MB/s here; a regex alternation of the same words ran ~40× slower)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import ahocorasick
+
+from assistant.moderation.models import CATEGORIES, Check, Evidence
+from assistant.moderation.normalize import Normalized, normalize
+
+NAME = "lexicon"
+
+
+@dataclass(frozen=True)
+class Term:
+    category: str
+    word: str
+    weight: float
+
+
+def parse_lexicon(lines: Iterable[str], category: str) -> list[Term]:
+    """``term`` or ``term<TAB>weight`` per line; terms are normalised like messages are."""
+    terms = []
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        word, _, weight = line.partition("\t")
+        folded = normalize(word.strip()).text
+        if folded:
+            terms.append(Term(category, folded, float(weight) if weight.strip() else 1.0))
+    return terms
+
+
+@cache
+def builtin_terms() -> tuple[Term, ...]:
+    folder = resources.files("assistant.moderation") / "data" / "lexicon"
+    terms: list[Term] = []
+    for category in CATEGORIES:
+        file = folder / f"{category}.txt"
+        if file.is_file():
+            terms.extend(parse_lexicon(file.read_text("utf-8").splitlines(), category))
+    return tuple(terms)
+
+
+@cache
+def builtin_allow() -> tuple[str, ...]:
+    file = resources.files("assistant.moderation") / "data" / "lexicon" / "allow.txt"
+    return tuple(t.word for t in parse_lexicon(file.read_text("utf-8").splitlines(), "allow")) if file.is_file() else ()
+
+
+class Lexicon:
+    """Built-in terms plus a community's own, minus matches inside allowed phrases."""
+
+    def __init__(self, terms: Iterable[Term], allow: Iterable[str]) -> None:
+        self.terms = ahocorasick.Automaton()
+        for term in terms:
+            existing = self.terms.get(term.word, ())
+            self.terms.add_word(term.word, (*existing, term))
+        self.allow = ahocorasick.Automaton()
+        for phrase in allow:
+            self.allow.add_word(phrase, len(phrase))
+        for automaton in (self.terms, self.allow):
+            if len(automaton):
+                automaton.make_automaton()
+
+    @classmethod
+    def build(cls, extra: Mapping[str, Iterable[str]] | None = None, allow: Iterable[str] = ()) -> Lexicon:
+        terms = list(builtin_terms())
+        for category, words in (extra or {}).items():
+            terms.extend(parse_lexicon(words, category))
+        return cls(terms, [*builtin_allow(), *(normalize(a).text for a in allow)])
+
+    def check(self, norm: Normalized) -> Check:
+        """Category score = noisy-OR of its matches; a term of weight 1 decides alone, a weaker
+        term counts half its weight, so it needs corroboration (another term, a pattern or the
+        classifier) before a category reaches the 0.5 threshold."""
+        if not len(self.terms) or not norm.text:
+            return Check(name=NAME, flagged=False)
+        allowed = self._allowed_spans(norm.text)
+        matches = [
+            (end + 1 - len(term.word), end + 1, term)
+            for end, found in self.terms.iter(norm.text)
+            for term in found
+            if not any(a <= end + 1 - len(term.word) and end < b for a, b in allowed)
+        ]
+        scores: dict[str, float] = {}
+        evidence: list[Evidence] = []
+        for begin, stop, term in matches:
+            if any(t.category == term.category and b <= begin and stop <= e and (b, e) != (begin, stop)
+                   for b, e, t in matches):  # fmt: skip
+                continue  # 私聊 inside 私聊我: one piece of evidence, not two
+            strength = 1.0 if term.weight >= 1.0 else term.weight / 2
+            scores[term.category] = 1.0 - (1.0 - scores.get(term.category, 0.0)) * (1.0 - strength)
+            start, end = norm.span(begin, stop)
+            evidence.append(
+                Evidence(
+                    start=start,
+                    end=end,
+                    text=norm.original[start:end],
+                    category=term.category,
+                    rule=f"lexicon:{term.word}",
+                )
+            )  # type: ignore[arg-type]
+        scores = {c: round(v, 4) for c, v in scores.items()}
+        return Check(name=NAME, flagged=any(v >= 0.5 for v in scores.values()), scores=scores, evidence=evidence)
+
+    def _allowed_spans(self, text: str) -> list[tuple[int, int]]:
+        if not len(self.allow):
+            return []
+        return [(end + 1 - length, end + 1) for end, length in self.allow.iter(text)]

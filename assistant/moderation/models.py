@@ -1,0 +1,48 @@
+"""Moderation results: every verdict says what decided it (design.md §3)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from pydantic import BaseModel, Field
+
+Category = Literal[
+    "politics", "sexual", "violence", "fraud", "spam_ads", "rumor", "abuse",
+    "hate", "illegal", "infringement", "privacy", "ad_law", "self_harm",
+]  # fmt: skip
+CATEGORIES: tuple[str, ...] = get_args(Category)
+Severity = Literal["none", "low", "medium", "high"]
+Action = Literal["allow", "review", "delete", "delete_and_warn", "mute"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+
+
+class Evidence(BaseModel):
+    """A span of the posted text and why it matters."""
+
+    start: int = Field(description="Offset into the original text (characters).")
+    end: int
+    text: str = Field(description="The original text of the span, as posted.")
+    category: Category
+    rule: str = Field(description="Which rule matched, e.g. lexicon:加微信 or pattern:phone.")
+
+
+class Check(BaseModel):
+    """One detector's finding. ``error`` set means it could not run; it never means clean."""
+
+    name: str
+    flagged: bool
+    scores: dict[str, float] = Field(default_factory=dict, description="Category → 0–1.")
+    evidence: list[Evidence] = Field(default_factory=list)
+    error: str | None = None
+
+
+class Verdict(BaseModel):
+    risky: bool
+    categories: list[Category] = Field(description="Categories at or above their threshold, worst first.")
+    scores: dict[str, float] = Field(description="Category → highest score any check gave.")
+    severity: Severity
+    action: Action
+    evidence: list[Evidence]
+    checks: list[Check]
+    engine: str = Field(description="offline, or llm / llm→offline when the adjudicator ran.")
+    policy_version: str

@@ -1,0 +1,133 @@
+"""Comparison form of a message that undoes the disguises spammers use, keeping, for every
+character, the span of the original text it came from (so evidence points at what was posted).
+
+Steps: NFKC (full width → half width, ①→1), traditional → simplified, lower case; zero-width
+characters, spaces, punctuation, symbols and emoji dropped (加 微-信 → 加微信) except emoji
+that stand for something (➕ → 加, 🐧 → qq); runs of four or more Chinese numerals → digits
+(幺三八零零 → 13800); finally the authored variant table (薇信/vx/jiaweixin → 微信 …),
+leftmost-longest.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+import ahocorasick
+
+from assistant.text import to_simplified
+
+_ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+#: Emoji and symbols that stand for a word: kept (as that word) instead of dropped.
+_SYMBOLS = {"➕": "加", "+": "加", "🐧": "qq", "💬": "聊", "🔗": "链接", "🈲": "禁"}
+_NUMERALS = dict(zip("零〇洞幺一壹二贰两三叁四肆五伍六陆七柒八捌九玖", "00011122233445566778899", strict=True))
+#: Shorter runs are words (一下, 三个, 两天), not disguised numbers.
+MIN_NUMERAL_RUN = 4
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """``text`` and, for each of its characters, the original span ``[starts[i], ends[i])``."""
+
+    original: str
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def span(self, begin: int, end: int) -> tuple[int, int]:
+        """Original span covering normalised characters ``[begin, end)``."""
+        return self.starts[begin], self.ends[end - 1]
+
+
+Piece = tuple[str, int, int]  # character, original start, original end
+
+
+def normalize(text: str) -> Normalized:
+    pieces = _substitute(_numerals(_fold(text)))
+    return Normalized(
+        original=text,
+        text="".join(p[0] for p in pieces),
+        starts=tuple(p[1] for p in pieces),
+        ends=tuple(p[2] for p in pieces),
+    )
+
+
+def _fold(text: str) -> list[Piece]:
+    out: list[Piece] = []
+    for index, char in enumerate(text):
+        for folded in _fold_char(char):
+            out.append((folded, index, index + 1))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(char: str) -> str:
+    """What one original character becomes: '' when it only separates (space, punctuation)."""
+    if char in _ZERO_WIDTH:
+        return ""
+    if char in _SYMBOLS:
+        return _SYMBOLS[char]
+    out = []
+    for c in to_simplified(unicodedata.normalize("NFKC", char)).lower():
+        if c in _SYMBOLS:
+            out.append(_SYMBOLS[c])
+        elif unicodedata.category(c)[0] in "LN":
+            out.append(c)
+    return "".join(out)
+
+
+def _numerals(pieces: list[Piece]) -> list[Piece]:
+    out = list(pieces)
+    run: list[int] = []
+    for i, (char, _, _) in enumerate([*pieces, ("", 0, 0)]):
+        if char in _NUMERALS or (char.isdigit() and char.isascii()):
+            run.append(i)
+            continue
+        if len(run) >= MIN_NUMERAL_RUN and any(pieces[j][0] in _NUMERALS for j in run):
+            for j in run:
+                c, s, e = pieces[j]
+                out[j] = (_NUMERALS.get(c, c), s, e)
+        run = []
+    return out
+
+
+def _substitute(pieces: list[Piece]) -> list[Piece]:
+    text = "".join(p[0] for p in pieces)
+    out: list[Piece] = []
+    cursor = 0
+    for start, end, canonical in _leftmost_longest(text):
+        out.extend(pieces[cursor:start])
+        span_start, span_end = pieces[start][1], pieces[end - 1][2]
+        out.extend((c, span_start, span_end) for c in canonical)
+        cursor = end
+    out.extend(pieces[cursor:])
+    return out
+
+
+def _leftmost_longest(text: str) -> list[tuple[int, int, str]]:
+    matches = sorted(
+        ((end + 1 - len(key), end + 1, value) for end, (key, value) in _variants().iter(text)),
+        key=lambda m: (m[0], -m[1]),
+    )
+    chosen: list[tuple[int, int, str]] = []
+    cursor = 0
+    for start, end, value in matches:
+        if start >= cursor:
+            chosen.append((start, end, value))
+            cursor = end
+    return chosen
+
+
+@cache
+def _variants() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for line in (resources.files("assistant.moderation") / "data" / "variants.txt").read_text("utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, value = line.split("\t")
+        folded = "".join(_fold_char(c) for c in key)
+        automaton.add_word(folded, (folded, value))
+    automaton.make_automaton()
+    return automaton

@@ -1,0 +1,93 @@
+"""Structured risks found by shape: phone, WeChat/QQ ids, links, bank cards (Luhn), ID-card
+numbers (checksum), verification-code and money-transfer requests."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.moderation.models import Check, Evidence
+from assistant.moderation.normalize import Normalized
+
+NAME = "patterns"
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_card_ok(number: str) -> bool:
+    """Mainland resident ID (GB 11643): plausible birth date and ISO 7064 check digit."""
+    body, check = number[:17], number[17].lower()
+    year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
+    if not (1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
+        return False
+    expected = "10x98765432"[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+    return check == expected
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    category: str
+    score: float
+    regex: re.Pattern[str]
+    on_compact: bool = True  # False: run on the posted text (links need their dots and slashes)
+    valid: Callable[[str], bool] | None = None
+    group: int = 0
+
+
+_TLD = r"(?:com|cn|net|org|top|xyz|cc|vip|me|io|co|info|link|club|site|shop|ly|to)"
+RULES = (
+    Rule("phone", "privacy", 0.7, re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)"), group=1),
+    Rule("contact_phone", "spam_ads", 0.8, re.compile(r"(?:加|联系|咨询|打|call|电话|私)\D{0,4}1[3-9]\d{9}(?!\d)")),
+    Rule("wechat_id", "spam_ads", 0.9, re.compile(r"微信号?(?:是|为)?([a-z][a-z0-9_-]{5,19})")),
+    Rule("qq_id", "spam_ads", 0.9, re.compile(r"qq(?:号|群)?(?:是|为)?(\d{5,11})(?!\d)")),
+    Rule("link", "spam_ads", 0.6, re.compile(rf"(?i)(?:https?://|www\.)\S+|\b[a-z0-9-]{{2,}}\.{_TLD}\b(?:/\S*)?"), on_compact=False),  # noqa: E501
+    Rule("short_link", "spam_ads", 0.85, re.compile(r"(?i)\b(?:t\.cn|dwz\.cn|url\.cn|bit\.ly|tinyurl\.com|suo\.im|is\.gd)/\S+"), on_compact=False),  # noqa: E501
+    Rule("bank_card", "privacy", 0.9, re.compile(r"(?<!\d)(\d{16,19})(?!\d)"), valid=luhn_ok, group=1),
+    Rule("id_card", "privacy", 0.95, re.compile(r"(?<!\d)(\d{17}[\dx])(?![\dx])"), valid=id_card_ok, group=1),
+    Rule("code_request", "fraud", 0.9, re.compile(r"(?:验证码|校验码|动态码|短信码).{0,6}(?:发|告诉|给|报|截图)|(?:发|告诉|给|报)(?:我|一下).{0,4}(?:验证码|校验码|动态码)")),  # noqa: E501
+    Rule("transfer_request", "fraud", 0.6, re.compile(r"(?:先|请|需要|马上)?(?:转账|打款|汇款|交(?:保证金|押金|手续费|解冻费))(?:到|给|至)?(?:我|这个|以下|指定)")),  # noqa: E501
+)  # fmt: skip
+
+
+def check(norm: Normalized) -> Check:
+    scores: dict[str, float] = {}
+    evidence: list[Evidence] = []
+    posted = _posted_form(norm.original)
+    for rule in RULES:
+        haystack = norm.text if rule.on_compact else posted
+        for match in rule.regex.finditer(haystack):
+            if rule.valid and not rule.valid(match.group(rule.group)):
+                continue
+            begin, end = match.span()
+            start, stop = norm.span(begin, end) if rule.on_compact else (begin, end)
+            scores[rule.category] = max(scores.get(rule.category, 0.0), rule.score)
+            evidence.append(
+                Evidence(
+                    start=start,
+                    end=stop,
+                    text=norm.original[start:stop],
+                    category=rule.category,
+                    rule=f"pattern:{rule.name}",
+                )
+            )  # type: ignore[arg-type]
+    return Check(name=NAME, flagged=bool(scores), scores=scores, evidence=evidence)
+
+
+def _posted_form(text: str) -> str:
+    """Full-width letters folded and lower-cased, same length as posted so offsets hold."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return folded if len(folded) == len(text) else text.lower()

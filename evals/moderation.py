@@ -1,0 +1,134 @@
+"""Moderation suite: per-category precision/recall/F1, risky/benign F1, confusion matrix,
+false positives, latency; the evasion suite adds catch rate by technique and look-alike
+false alarms."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from assistant.moderation.engine import Moderator
+from assistant.moderation.models import CATEGORIES
+from evals.dataset import load_jsonl
+from evals.metrics import latency_ms, prf
+from evals.report import run_header, table, write_run
+
+DATA = Path(__file__).parent / "data"
+DEFAULT_DATA = DATA / "moderation.jsonl"
+EVASION_DATA = DATA / "moderation_evasion.jsonl"
+BATCH = 256
+
+
+class ModerationCase(BaseModel):
+    id: str
+    text: str
+    risky: bool
+    categories: list[str] = Field(default_factory=list)
+    technique: str | None = None
+    plain: str | None = None
+
+
+def run(moderator: Moderator, data: Path = DEFAULT_DATA, report_dir: Path | None = None) -> dict[str, Any]:
+    dataset = load_jsonl(data, ModerationCase)
+    moderator.moderate("预热")
+    cases = []
+    for start in range(0, len(dataset.cases), BATCH):
+        chunk = dataset.cases[start : start + BATCH]
+        began = time.perf_counter()
+        verdicts = moderator.moderate_many([c.text for c in chunk])
+        per_message = (time.perf_counter() - began) / max(len(chunk), 1)
+        for case, verdict in zip(chunk, verdicts, strict=True):
+            cases.append({**case.model_dump(), "predicted_risky": verdict.risky, "predicted": verdict.categories,
+                          "action": verdict.action, "rules": sorted({e.rule for e in verdict.evidence})[:5],
+                          "seconds": per_message})  # fmt: skip
+    single = [_time_one(moderator, c.text) for c in dataset.cases[:300]]
+    metrics = _metrics(cases, single)
+    metrics["dataset_errors"] = dataset.errors
+    if report_dir is not None:
+        header = run_header("moderation", data, dataset.sha256, engine="offline")
+        write_run(report_dir, header, metrics, cases, _markdown(header, metrics, cases))
+    return metrics
+
+
+def _time_one(moderator: Moderator, text: str) -> float:
+    began = time.perf_counter()
+    moderator.moderate(text)
+    return time.perf_counter() - began
+
+
+def _metrics(cases: list[dict[str, Any]], single: list[float]) -> dict[str, Any]:
+    tp = sum(c["risky"] and c["predicted_risky"] for c in cases)
+    fp = sum(not c["risky"] and c["predicted_risky"] for c in cases)
+    fn = sum(c["risky"] and not c["predicted_risky"] for c in cases)
+    per_category = {}
+    for cat in CATEGORIES:
+        ctp = sum(cat in c["categories"] and cat in c["predicted"] for c in cases)
+        cfp = sum(cat not in c["categories"] and cat in c["predicted"] for c in cases)
+        cfn = sum(cat in c["categories"] and cat not in c["predicted"] for c in cases)
+        if ctp + cfn:
+            per_category[cat] = {**prf(ctp, cfp, cfn), "support": ctp + cfn}
+    metrics: dict[str, Any] = {
+        "cases": len(cases),
+        "risky": {**prf(tp, fp, fn), "support": tp + fn},
+        "macro_f1": round(sum(v["f1"] for v in per_category.values()) / max(len(per_category), 1), 4),
+        "per_category": per_category,
+        "confusion": _confusion(cases),
+        "latency_ms": {
+            "batched_per_message": latency_ms([c["seconds"] for c in cases])["p50"],
+            "single": latency_ms(single),
+        },
+    }
+    if any(c.get("technique") for c in cases):
+        metrics["evasion"] = _evasion(cases)
+    return metrics
+
+
+def _confusion(cases: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Expected primary category (or benign) → predicted primary category (or benign)."""
+    matrix: dict[str, Counter[str]] = defaultdict(Counter)
+    for c in cases:
+        expected = c["categories"][0] if c["categories"] else ("risky:unknown" if c["risky"] else "benign")
+        matrix[expected][c["predicted"][0] if c["predicted"] else "benign"] += 1
+    return {k: dict(v) for k, v in sorted(matrix.items())}
+
+
+def _evasion(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Caught = flagged in (one of) the right categories; false alarm = a look-alike flagged."""
+    disguised = [c for c in cases if c["risky"]]
+    lookalikes = [c for c in cases if not c["risky"]]
+    by_technique: dict[str, list[bool]] = defaultdict(list)
+    for c in disguised:
+        by_technique[c["technique"] or "unknown"].append(bool(set(c["predicted"]) & set(c["categories"])))
+    return {
+        "disguised": len(disguised),
+        "caught_right_category": round(sum(sum(v) for v in by_technique.values()) / max(len(disguised), 1), 4),
+        "caught_any": round(sum(c["predicted_risky"] for c in disguised) / max(len(disguised), 1), 4),
+        "by_technique": {t: round(sum(v) / len(v), 4) for t, v in sorted(by_technique.items())},
+        "lookalikes": len(lookalikes),
+        "false_alarm_rate": round(sum(c["predicted_risky"] for c in lookalikes) / max(len(lookalikes), 1), 4),
+    }
+
+
+def _markdown(header: dict[str, Any], metrics: dict[str, Any], cases: list[dict[str, Any]]) -> str:
+    cats = table([[k, v["precision"], v["recall"], v["f1"], v["support"]] for k, v in metrics["per_category"].items()],
+                 ["category", "precision", "recall", "F1", "support"])  # fmt: skip
+    fps = [
+        [c["id"], c["text"], ",".join(c["predicted"]), ",".join(c["rules"])]
+        for c in cases
+        if not c["risky"] and c["predicted_risky"]
+    ]
+    fns = [[c["id"], c["text"], ",".join(c["categories"])] for c in cases if c["risky"] and not c["predicted_risky"]]
+    risky = metrics["risky"]
+    return "\n\n".join([
+        f"# Moderation eval — {header['created']}",
+        f"dataset `{header['dataset']}` ({header['dataset_sha256']}), commit `{header['git_commit']}`",
+        f"risky/benign: precision {risky['precision']}, recall {risky['recall']}, **F1 {risky['f1']}**; "
+        f"macro-F1 over categories **{metrics['macro_f1']}**; latency {metrics['latency_ms']}",
+        cats,
+        f"## False positives ({len(fps)})", table(fps, ["id", "text", "predicted", "rules"]),
+        f"## Missed risky messages ({len(fns)})", table(fns, ["id", "text", "expected"]),
+    ]) + "\n"  # fmt: skip

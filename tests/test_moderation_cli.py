@@ -1,0 +1,48 @@
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+
+def test_moderate_one_message(tmp_path: Path) -> None:
+    out = run_cli("moderate", "加 微 信 abc_2026x 私聊领取", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    verdict = json.loads(out.stdout)
+    assert verdict["risky"] and "spam_ads" in verdict["categories"]
+    assert {"severity", "action", "evidence", "checks", "engine", "policy_version"} <= set(verdict)
+
+
+def test_batch_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    rows = ['{"id": 1, "text": "扫码进群领福利 t.cn/xyz"}', "{broken", '{"id": 3}', '{"id": 4, "text": "收到啦谢谢"}']
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = run_cli("moderate", "--input", str(src), "--output", str(dst), "--batch", "2", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
+    assert [line.get("id") for line in lines] == [1, None, 3, 4]
+    assert lines[0]["verdict"]["risky"] and not lines[3]["verdict"]["risky"]
+    assert lines[1]["line"] == 2 and "invalid JSON" in lines[1]["error"]
+    assert "text" in lines[2]["error"]
+    assert json.loads(out.stderr.strip().splitlines()[-1]) == {"lines": 4, "ok": 2, "errors": 2}
+
+
+def test_train_a_community_model_and_use_it(tmp_path: Path) -> None:
+    data = tmp_path / "labelled.jsonl"
+    risky = [f"团长{i}号今晚开车，懂的来，暗号老地方{i}" for i in range(30)]
+    benign = [f"今天第{i}课的作业交好了，谢谢助教" for i in range(30)]
+    rows = [{"text": t, "risky": True, "categories": []} for t in risky] + [{"text": t, "risky": False} for t in benign]
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n{bad line\n", encoding="utf-8")
+    out = run_cli("moderation", "train", "--data", str(data), "--community", "club", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["rows"] == 60 and report["skipped_lines"] == 1 and report["risky_f1"] > 0.9
+    verdict = json.loads(run_cli("moderate", "团长今晚开车懂的来老地方", "-c", "club", data_dir=tmp_path).stdout)
+    assert verdict["risky"]
+    assert "classifier:club" in [c["name"] for c in verdict["checks"]]
+
+
+def test_train_needs_both_classes(tmp_path: Path) -> None:
+    data = tmp_path / "only_benign.jsonl"
+    data.write_text('{"text": "你好", "risky": false}\n', encoding="utf-8")
+    out = run_cli("moderation", "train", "--data", str(data), "--community", "club", data_dir=tmp_path)
+    assert out.returncode == 2 and "both risky and benign" in json.loads(out.stdout)["error"]

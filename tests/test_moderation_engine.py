@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from assistant.moderation.classifier import TextClassifier
+from assistant.moderation.engine import Moderator, builtin_classifier
+from assistant.moderation.patterns import id_card_ok, luhn_ok
+from assistant.moderation.policy import Policy
+
+
+@pytest.fixture(scope="module")
+def moderator() -> Moderator:
+    return Moderator(Policy(), {"classifier": builtin_classifier()})
+
+
+def test_disguised_contact_diversion_is_caught_with_evidence_in_the_posted_text(moderator: Moderator) -> None:
+    posted = "宝妈们好 加 薇 信 abc_2026x 领试用装"
+    verdict = moderator.moderate(posted)
+    assert verdict.risky and verdict.categories[0] == "spam_ads"
+    assert verdict.action in {"delete", "delete_and_warn"}
+    spans = [e for e in verdict.evidence if e.rule.startswith("pattern:wechat_id")]
+    assert spans and posted[spans[0].start : spans[0].end] == spans[0].text
+    assert "薇" in spans[0].text
+    assert {c.name for c in verdict.checks} == {"lexicon", "patterns", "classifier"}
+
+
+def test_ordinary_chat_is_allowed(moderator: Moderator) -> None:
+    verdict = moderator.moderate("今天的直播讲得真好，谢谢老师～")
+    assert not verdict.risky and verdict.action == "allow" and verdict.severity == "none"
+
+
+def test_self_harm_goes_to_a_person_not_deletion(moderator: Moderator) -> None:
+    verdict = moderator.moderate("真的不想活了，今晚就结束吧")
+    assert "self_harm" in verdict.categories and verdict.action == "review"
+
+
+def test_community_keywords_and_allow_list() -> None:
+    policy = Policy(keywords={"spam_ads": ["隔壁团购"]}, allow=["小芽贝贝官方微信"])
+    moderator = Moderator(policy, {})
+    assert moderator.moderate("来隔 壁 团 购群看看").categories == ["spam_ads"]
+    assert not moderator.moderate("认准小芽贝贝官方微信发布的通知").risky
+
+
+def test_a_broken_classifier_never_makes_a_message_clean() -> None:
+    broken = TextClassifier(vectorizer=None, labels=["risky"], weights=np.zeros((1, 1)), bias=np.zeros(1))  # type: ignore[arg-type]
+    verdict = Moderator(Policy(), {"classifier": broken}).moderate("普通的一句话")
+    failed = [c for c in verdict.checks if c.error]
+    assert failed and failed[0].name == "classifier"
+    assert verdict.action == "review"
+
+
+def test_policy_rejects_unknown_categories() -> None:
+    with pytest.raises(ValidationError, match="unknown categories"):
+        Policy(thresholds={"spam": 0.3})
+
+
+def test_thresholds_change_the_decision(moderator: Moderator) -> None:
+    text = "我的电话13800138000"
+    assert "privacy" in moderator.moderate(text).categories
+    strict = Moderator(Policy(thresholds={"privacy": 0.99, "spam_ads": 0.99}), {})
+    assert not strict.moderate(text).risky
+
+
+def test_checksums() -> None:
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+    assert id_card_ok("11010519491231002X") and not id_card_ok("110105194912310021")
+
+
+def test_batch_equals_one_by_one(moderator: Moderator) -> None:
+    texts = ["加我vx领红包", "谢谢分享", "代开发票 联系我"]
+    assert [v.model_dump() for v in moderator.moderate_many(texts)] == [
+        moderator.moderate(t).model_dump() for t in texts
+    ]

@@ -122,7 +122,7 @@ def moderate(
         str | None, typer.Option("--input", "-i", help="JSONL of {text, community?}; - for stdin.")
     ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
-    batch: Annotated[int, typer.Option(min=1, max=10000, help="Messages scored together.")] = 512,
+    batch: Annotated[int, typer.Option(min=1, max=20000, help="Messages scored together.")] = 2000,
 ) -> None:
     """Risk verdict for a message, or each line of a JSONL file (adds "verdict")."""
     from assistant.moderation.engine import ModerationService
@@ -135,15 +135,16 @@ def moderate(
         typer.echo(service.moderator(community).moderate(str(text)).model_dump_json())
         return
 
-    def handle_many(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def handle_many(rows: list[dict[str, Any]]) -> list[str]:
+        """Finished output lines, rows grouped by their own ``community`` (or the default)."""
         groups: dict[str | None, list[int]] = {}
         for i, row in enumerate(rows):
             groups.setdefault(row.get("community", community), []).append(i)
-        out: list[dict[str, Any]] = [{} for _ in rows]
+        out = ["" for _ in rows]
         for group, indexes in groups.items():
             verdicts = service.moderator(group).moderate_many([rows[i]["text"] for i in indexes])
             for i, verdict in zip(indexes, verdicts, strict=True):
-                out[i] = {"verdict": verdict.model_dump(mode="json")}
+                out[i] = dumps({**rows[i], "verdict": verdict.model_dump(mode="json")})
         return out
 
     counts = process_batched(input, output, handle_many, validate=_moderation_row, batch=batch)

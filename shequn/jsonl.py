@@ -58,12 +58,13 @@ def process(input_path: str, output_path: str, handle: Callable[[dict[str, Any]]
 def process_batched(
     input_path: str,
     output_path: str,
-    handle_many: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    handle_many: Callable[[list[dict[str, Any]]], list[str]],
     validate: Callable[[dict[str, Any]], None],
     batch: int = 512,
 ) -> dict[str, int]:
-    """Like ``process``, but valid rows are handled ``batch`` at a time (vectorised models);
-    output keeps input order and memory stays bounded by the batch."""
+    """Like ``process``, but valid rows are handled ``batch`` at a time (vectorised models, worker
+    processes) and ``handle_many`` returns each row's finished output line; output keeps input
+    order and memory stays bounded by the batch."""
     counts = {"lines": 0, "ok": 0, "errors": 0}
     with _open(input_path, "r") as src, _open(output_path, "w") as dst:
         pending: list[tuple[int, dict[str, Any] | None, str]] = []
@@ -76,7 +77,7 @@ def process_batched(
                     dst.write(dumps({**(row or {}), "line": number, "error": err}) + "\n")
                     counts["errors"] += 1
                 else:
-                    dst.write(dumps({**(row or {}), **next(results)}) + "\n")
+                    dst.write(next(results) + "\n")
                     counts["ok"] += 1
             pending.clear()
             print(f"… {counts['lines']} lines", file=sys.stderr, flush=True)

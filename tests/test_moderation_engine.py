@@ -21,7 +21,7 @@ def test_disguised_contact_diversion_is_caught_with_evidence_in_the_posted_text(
     spans = [e for e in verdict.evidence if e.rule.startswith("pattern:wechat_id")]
     assert spans and posted[spans[0].start : spans[0].end] == spans[0].text
     assert "薇" in spans[0].text
-    assert {c.name for c in verdict.checks} == {"lexicon", "patterns", "classifier"}
+    assert {c.name for c in verdict.checks} == {"lexicon", "patterns", "phrases", "classifier", "counter_speech"}
 
 
 def test_ordinary_chat_is_allowed(moderator: Moderator) -> None:

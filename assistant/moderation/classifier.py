@@ -73,7 +73,11 @@ class TextClassifier:
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """Scores in (0, 1), one row per text and one column per label; 0.5 is the decision
         threshold that maximised that label's cross-validated F1."""
-        matrix = self.vectorizer.transform(features(texts))
+        return self.predict_normalized(features(texts))
+
+    def predict_normalized(self, normalized: Sequence[str]) -> np.ndarray:
+        """``predict`` for texts already in comparison form (the engine normalises once)."""
+        matrix = self.vectorizer.transform(normalized)
         logits = sparse.csr_matrix(matrix) @ self.weights.T + self.bias
         return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
 

@@ -19,7 +19,13 @@ from assistant.llm.base import ChatModel
 from assistant.moderation import patterns
 from assistant.moderation.adjudicator import adjudicate, is_grey
 from assistant.moderation.classifier import RISKY, TextClassifier
-from assistant.moderation.lexicon import Lexicon
+from assistant.moderation.lexicon import (
+    COUNTER_SPEECH,
+    COUNTER_SPEECH_CATEGORIES,
+    COUNTER_SPEECH_DISCOUNT,
+    Lexicon,
+    counter_speech,
+)
 from assistant.moderation.models import Check, Evidence, Verdict
 from assistant.moderation.normalize import Normalized, normalize
 from assistant.moderation.policy import Policy, load_policy, severity_of
@@ -79,33 +85,40 @@ class Moderator:
     def moderate_many(self, texts: Sequence[str]) -> list[Verdict]:
         """Batched: the classifiers score all texts in one matrix product."""
         norms = [normalize(t) for t in texts]
-        model_checks = [self._classify(name, model, texts) for name, model in self.classifiers.items()]
+        folded = [n.text for n in norms]
+        model_checks = [self._classify(name, model, folded) for name, model in self.classifiers.items()]
         verdicts = []
         for i, norm in enumerate(norms):
-            checks = [self.lexicon.check(norm), patterns.check(norm), *(per_text[i] for per_text in model_checks)]
-            verdicts.append(self._verdict(norm, checks))
+            checks = [self.lexicon.check(norm), patterns.check(norm), patterns.check_phrases(norm)]
+            checks += [per_text[i] for per_text in model_checks]
+            verdicts.append(self._verdict(norm, [*checks, counter_speech(norm)]))
         return verdicts
 
-    def _classify(self, name: str, model: TextClassifier, texts: Sequence[str]) -> list[Check]:
+    def _classify(self, name: str, model: TextClassifier, folded: list[str]) -> list[Check]:
         try:
-            probs = model.predict(texts)
+            probs = model.predict_normalized(folded)
         except Exception as exc:  # noqa: BLE001 - a broken model is reported, never taken as "clean"
-            return [Check(name=name, flagged=False, error=f"{type(exc).__name__}: {exc}") for _ in texts]
-        return [self._model_check(name, model.labels, row) for row in probs]
-
-    def _model_check(self, name: str, labels: list[str], row: np.ndarray) -> Check:
-        risky = float(row[labels.index(RISKY)])
+            return [Check(name=name, flagged=False, error=f"{type(exc).__name__}: {exc}") for _ in folded]
+        risky_col = model.labels.index(RISKY)
+        cats = [i for i, lab in enumerate(model.labels) if lab != RISKY]
+        risky = probs[:, risky_col]
         # A category is no likelier than "risky at all": the heads for rare categories fire on
         # short benign chat that the risky head, trained on every example, rejects.
-        scores = {lab: round(min(float(p), risky), 4) for lab, p in zip(labels, row, strict=True) if lab != RISKY}
-        if risky >= 0.5 and scores and max(scores.values()) < self.policy.threshold:
-            # Risky but no category model is sure (e.g. a community trained without categories):
-            # the likeliest category carries the risky probability.
-            top = max(scores, key=scores.__getitem__)
-            scores[top] = round(risky, 4)
-        scores = {lab: p for lab, p in scores.items() if p >= 0.05}
-        return Check(name=name, flagged=any(p >= self.policy.threshold_for(c) for c, p in scores.items()),
-                     scores=scores)  # fmt: skip
+        capped = np.round(np.minimum(probs[:, cats], risky[:, None]), 4)
+        return [
+            self._model_check(name, [model.labels[i] for i in cats], row, float(r))
+            for row, r in zip(capped, risky, strict=True)
+        ]
+
+    def _model_check(self, name: str, labels: list[str], row: np.ndarray, risky: float) -> Check:
+        scores = {labels[i]: float(row[i]) for i in np.flatnonzero(row >= 0.05)}
+        if not labels and risky >= 0.05:
+            scores["other"] = round(risky, 4)  # a model trained without categories
+        elif risky >= 0.5 and float(row.max()) < self.policy.threshold:
+            # Risky but no category head is sure: the likeliest category carries the risky score.
+            scores[labels[int(row.argmax())]] = round(risky, 4)
+        flagged = any(p >= self.policy.threshold_for(c) for c, p in scores.items())
+        return Check.model_construct(name=name, flagged=flagged, scores=scores, evidence=[], error=None)
 
     def _verdict(self, norm: Normalized, checks: list[Check]) -> Verdict:
         combined = _noisy_or(checks)
@@ -135,11 +148,11 @@ class Moderator:
             action = "review"
         evidence = [e for c in checks for e in c.evidence if e.category in flagged]
         evidence += [
-            Evidence(start=0, end=len(norm.original), text=norm.original[:200], category=cat,  # type: ignore[arg-type]
+            Evidence.model_construct(start=0, end=len(norm.original), text=norm.original[:200], category=cat,  # type: ignore[arg-type]
                      rule=f"{c.name}:p={c.scores[cat]:.2f}")
             for c in checks if c.name.startswith("classifier") for cat in flagged if c.scores.get(cat, 0) >= 0.5
         ]  # fmt: skip
-        return Verdict(
+        return Verdict.model_construct(
             risky=bool(flagged), categories=flagged,  # type: ignore[arg-type]
             scores={c: round(s, 4) for c, s in sorted(combined.items(), key=lambda kv: -kv[1]) if s >= 0.01},
             severity=severity, action=action, evidence=evidence, checks=checks,
@@ -148,18 +161,22 @@ class Moderator:
 
 
 def _noisy_or(checks: list[Check]) -> dict[str, float]:
+    warning = any(c.name == COUNTER_SPEECH and c.flagged for c in checks)
     combined: dict[str, float] = {}
     for check in checks:
         for category, score in check.scores.items():
+            if warning and check.name != "patterns" and category in COUNTER_SPEECH_CATEGORIES:
+                score *= COUNTER_SPEECH_DISCOUNT
             combined[category] = 1.0 - (1.0 - combined.get(category, 0.0)) * (1.0 - score)
     return combined
 
 
 def _hard_categories(checks: list[Check]) -> set[str]:
     """Categories decided by a rule (a full-weight term or a pattern), which no model may veto."""
+    warning = any(c.name == COUNTER_SPEECH and c.flagged for c in checks)
     hard = set()
     for check in checks:
-        if check.name in ("lexicon", "patterns"):
+        if check.name == "patterns" or (check.name in ("lexicon", "phrases") and not warning):
             hard |= {c for c, s in check.scores.items() if s >= 0.7}
     return hard
 

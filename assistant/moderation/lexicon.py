@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -12,8 +13,19 @@ import ahocorasick
 
 from assistant.moderation.models import CATEGORIES, Check, Evidence
 from assistant.moderation.normalize import Normalized, normalize
+from assistant.text import char_pinyin
 
 NAME = "lexicon"
+_LATIN_RUN = re.compile(r"[a-z]+")
+#: Shorter pinyin keys (e.g. "sibi") hide inside ordinary English and romanised names.
+MIN_PINYIN_KEY = 5
+
+
+def _pinyin_key(word: str) -> str | None:
+    if len(word) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
+        return None
+    key = "".join(char_pinyin(ch) for ch in word)
+    return key if len(key) >= MIN_PINYIN_KEY else None
 
 
 @dataclass(frozen=True)
@@ -59,13 +71,16 @@ class Lexicon:
 
     def __init__(self, terms: Iterable[Term], allow: Iterable[str]) -> None:
         self.terms = ahocorasick.Automaton()
+        self.spelled = ahocorasick.Automaton()  # the same terms spelled in pinyin: shua dan → 刷单
         for term in terms:
-            existing = self.terms.get(term.word, ())
-            self.terms.add_word(term.word, (*existing, term))
+            self.terms.add_word(term.word, (*self.terms.get(term.word, ()), term))
+            key = _pinyin_key(term.word)
+            if key:
+                self.spelled.add_word(key, (*self.spelled.get(key, ()), Term(term.category, key, term.weight)))
         self.allow = ahocorasick.Automaton()
         for phrase in allow:
             self.allow.add_word(phrase, len(phrase))
-        for automaton in (self.terms, self.allow):
+        for automaton in (self.terms, self.spelled, self.allow):
             if len(automaton):
                 automaton.make_automaton()
 
@@ -81,12 +96,13 @@ class Lexicon:
         term counts half its weight, so it needs corroboration (another term, a pattern or the
         classifier) before a category reaches the 0.5 threshold."""
         if not len(self.terms) or not norm.text:
-            return Check(name=NAME, flagged=False)
+            return Check.model_construct(name=NAME, flagged=False)
         allowed = self._allowed_spans(norm.text)
+        found = [*self.terms.iter(norm.text), *self._spelled_matches(norm.text)]
         matches = [
             (end + 1 - len(term.word), end + 1, term)
-            for end, found in self.terms.iter(norm.text)
-            for term in found
+            for end, terms in found
+            for term in terms
             if not any(a <= end + 1 - len(term.word) and end < b for a, b in allowed)
         ]
         scores: dict[str, float] = {}
@@ -99,18 +115,58 @@ class Lexicon:
             scores[term.category] = 1.0 - (1.0 - scores.get(term.category, 0.0)) * (1.0 - strength)
             start, end = norm.span(begin, stop)
             evidence.append(
-                Evidence(
+                Evidence.model_construct(
                     start=start,
                     end=end,
                     text=norm.original[start:end],
                     category=term.category,
                     rule=f"lexicon:{term.word}",
                 )
-            )  # type: ignore[arg-type]
+            )
         scores = {c: round(v, 4) for c, v in scores.items()}
-        return Check(name=NAME, flagged=any(v >= 0.5 for v in scores.values()), scores=scores, evidence=evidence)
+        return Check.model_construct(
+            name=NAME, flagged=any(v >= 0.5 for v in scores.values()), scores=scores, evidence=evidence
+        )
+
+    def _spelled_matches(self, text: str) -> list[tuple[int, tuple[Term, ...]]]:
+        """Pinyin terms found inside runs of Latin letters (never across Han characters)."""
+        if not len(self.spelled):
+            return []
+        return [
+            (run.start() + end, terms)
+            for run in _LATIN_RUN.finditer(text)
+            for end, terms in self.spelled.iter(run.group())
+        ]
 
     def _allowed_spans(self, text: str) -> list[tuple[int, int]]:
         if not len(self.allow):
             return []
         return [(end + 1 - length, end + 1) for end, length in self.allow.iter(text)]
+
+
+COUNTER_SPEECH = "counter_speech"
+#: Categories whose words people quote when warning others; their lexicon and classifier
+#: evidence counts this much in a warning. Patterns (an id, a link, a number) never do.
+COUNTER_SPEECH_CATEGORIES = frozenset({"fraud", "spam_ads", "illegal", "infringement", "rumor", "privacy", "sexual"})
+COUNTER_SPEECH_DISCOUNT = 0.4
+
+
+@cache
+def _counter_speech_cues() -> ahocorasick.Automaton:
+    file = resources.files("assistant.moderation") / "data" / "counter_speech.txt"
+    automaton = ahocorasick.Automaton()
+    for term in parse_lexicon(file.read_text("utf-8").splitlines(), COUNTER_SPEECH):
+        automaton.add_word(term.word, term.word)
+    automaton.make_automaton()
+    return automaton
+
+
+def counter_speech(norm: Normalized) -> Check:
+    """Finds warning cues (别信, 谨防, 群规, 已举报 …); the engine discounts quoted risk words."""
+    cues = [(end + 1 - len(cue), end + 1, cue) for end, cue in _counter_speech_cues().iter(norm.text)]
+    evidence = []
+    for begin, stop, cue in cues:
+        start, end = norm.span(begin, stop)
+        evidence.append(Evidence.model_construct(start=start, end=end, text=norm.original[start:end], category="fraud",
+                                 rule=f"{COUNTER_SPEECH}:{cue}"))  # fmt: skip
+    return Check.model_construct(name=COUNTER_SPEECH, flagged=bool(cues), evidence=evidence)

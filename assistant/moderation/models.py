@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 
 Category = Literal[
     "politics", "sexual", "violence", "fraud", "spam_ads", "rumor", "abuse",
-    "hate", "illegal", "infringement", "privacy", "ad_law", "self_harm",
+    "hate", "illegal", "infringement", "privacy", "ad_law", "self_harm", "other",
 ]  # fmt: skip
+#: ``other`` (其他风险): risky by a community's own model trained without categories.
 CATEGORIES: tuple[str, ...] = get_args(Category)
 Severity = Literal["none", "low", "medium", "high"]
 Action = Literal["allow", "review", "delete", "delete_and_warn", "mute"]

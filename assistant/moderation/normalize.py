@@ -21,7 +21,10 @@ from assistant.text import to_simplified
 
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 #: Emoji and symbols that stand for a word: kept (as that word) instead of dropped.
-_SYMBOLS = {"➕": "加", "+": "加", "🐧": "qq", "💬": "聊", "🔗": "链接", "🈲": "禁"}
+_SYMBOLS = {
+    "➕": "加", "+": "加", "🐧": "qq", "💬": "聊", "🔗": "链接", "🈲": "禁", "🔪": "刀", "🗡": "刀", "🔫": "枪",
+    "💣": "炸弹", "💊": "药", "🎰": "赌", "🔞": "成人", "💰": "钱", "💵": "钱",
+}  # fmt: skip
 _NUMERALS = dict(zip("零〇洞幺一壹二贰两三叁四肆五伍六陆七柒八捌九玖", "00011122233445566778899", strict=True))
 #: Shorter runs are words (一下, 三个, 两天), not disguised numbers.
 MIN_NUMERAL_RUN = 4

@@ -17,7 +17,7 @@ from assistant.moderation.models import CATEGORIES, Action, Severity
 BASE_SEVERITY: dict[str, Severity] = {
     "politics": "high", "sexual": "high", "violence": "high", "fraud": "high", "illegal": "high",
     "hate": "medium", "abuse": "medium", "spam_ads": "medium", "rumor": "medium", "privacy": "medium",
-    "infringement": "medium", "self_harm": "high", "ad_law": "low",
+    "infringement": "medium", "self_harm": "high", "ad_law": "low", "other": "medium",
 }  # fmt: skip
 
 
@@ -39,6 +39,9 @@ class Policy(BaseModel):
     allow: list[str] = Field(default_factory=list, description="Phrases never flagged (brand names, products).")
     threshold: float = Field(0.5, ge=0, le=1, description="Score at which a category is flagged.")
     thresholds: dict[str, float] = Field(default_factory=dict, description="Per-category overrides.")
+    model_only_threshold: float = Field(
+        0.7, ge=0, le=1, description="Score needed when no rule (term, pattern) supports the category: models second."
+    )
     actions: dict[Severity, Action] = Field(default_factory=lambda: dict(DEFAULT_ACTIONS))
     category_actions: dict[str, Action] = Field(
         default_factory=lambda: dict(DEFAULT_CATEGORY_ACTIONS),
@@ -53,8 +56,9 @@ class Policy(BaseModel):
                 raise ValueError(f"{name}: unknown categories {sorted(unknown)}; known: {list(CATEGORIES)}")
         return self
 
-    def threshold_for(self, category: str) -> float:
-        return self.thresholds.get(category, self.threshold)
+    def threshold_for(self, category: str, model_only: bool = False) -> float:
+        base = self.thresholds.get(category, self.threshold)
+        return max(base, self.model_only_threshold) if model_only else base
 
     @property
     def version(self) -> str:

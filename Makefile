@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test check eval bench clean
+.PHONY: install run test check eval bench model clean
 
 install: $(STAMP)
 
@@ -30,9 +30,16 @@ check: install
 
 eval: install
 	$(BIN)/shequn eval retrieval
+	$(BIN)/shequn eval moderation
+	$(BIN)/shequn eval moderation --data evals/data/moderation_evasion.jsonl
 
 bench: install
 	$(PY) benchmarks/bench_retrieval.py
+	$(PY) benchmarks/bench_moderation.py
+
+# Rebuild the shipped moderation classifier from the authored training data.
+model: install
+	$(BIN)/shequn moderation train --data assistant/moderation/data/train --output assistant/moderation/data/builtin.joblib
 
 clean:
 	rm -rf .shequn .pytest_cache .mypy_cache .ruff_cache

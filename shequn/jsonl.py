@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-PROGRESS_EVERY = 1000
-
 
 @contextmanager
 def _open(path: str, mode: str) -> Iterator[IO[str]]:
@@ -25,36 +23,6 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-def process(input_path: str, output_path: str, handle: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, int]:
-    """Applies ``handle`` to each JSON object line; returns counts of ok and failed lines.
-
-    A line that is not a JSON object, or whose handling raises ``ValueError``, is written back
-    with an ``error`` field (and its ``line`` number) instead of being dropped."""
-    counts = {"lines": 0, "ok": 0, "errors": 0}
-    with _open(input_path, "r") as src, _open(output_path, "w") as dst:
-        for number, raw in enumerate(src, start=1):
-            if not raw.strip():
-                continue
-            counts["lines"] += 1
-            try:
-                row = json.loads(raw)
-                if not isinstance(row, dict):
-                    raise ValueError("line must be a JSON object")
-            except (json.JSONDecodeError, ValueError) as exc:
-                dst.write(dumps({"line": number, "raw": raw.rstrip("\n")[:1000], "error": str(exc)}) + "\n")
-                counts["errors"] += 1
-                continue
-            try:
-                dst.write(dumps({**row, **handle(row)}) + "\n")
-                counts["ok"] += 1
-            except ValueError as exc:
-                dst.write(dumps({**row, "line": number, "error": str(exc)}) + "\n")
-                counts["errors"] += 1
-            if counts["lines"] % PROGRESS_EVERY == 0:
-                print(f"… {counts['lines']} lines", file=sys.stderr, flush=True)
-    return counts
-
-
 def process_batched(
     input_path: str,
     output_path: str,
@@ -62,9 +30,10 @@ def process_batched(
     validate: Callable[[dict[str, Any]], None],
     batch: int = 512,
 ) -> dict[str, int]:
-    """Like ``process``, but valid rows are handled ``batch`` at a time (vectorised models, worker
-    processes) and ``handle_many`` returns each row's finished output line; output keeps input
-    order and memory stays bounded by the batch."""
+    """Applies ``handle_many`` to valid rows ``batch`` at a time (vectorised models) and writes the
+    finished lines it returns. A line that is not a JSON object, or that ``validate`` rejects
+    (``ValueError``), is written back with an ``error`` field and its ``line`` number instead of
+    being dropped. Output keeps input order; memory stays bounded by the batch."""
     counts = {"lines": 0, "ok": 0, "errors": 0}
     with _open(input_path, "r") as src, _open(output_path, "w") as dst:
         pending: list[tuple[int, dict[str, Any] | None, str]] = []

@@ -32,6 +32,8 @@ from assistant.moderation.policy import Policy, load_policy, severity_of
 from assistant.prompts import Prompt, load_prompt
 from assistant.settings import Settings
 
+#: Below this no score can reach a threshold, so there is nothing for a warning to discount.
+COUNTER_SPEECH_MIN = 0.2
 BUILTIN_MODEL = Path(str(resources.files("assistant.moderation") / "data" / "builtin.joblib"))
 
 
@@ -91,7 +93,9 @@ class Moderator:
         for i, norm in enumerate(norms):
             checks = [self.lexicon.check(norm), patterns.check(norm), patterns.check_phrases(norm)]
             checks += [per_text[i] for per_text in model_checks]
-            verdicts.append(self._verdict(norm, [*checks, counter_speech(norm)]))
+            if any(score >= COUNTER_SPEECH_MIN for check in checks for score in check.scores.values()):
+                checks.append(counter_speech(norm))  # only worth scanning when something is suspicious
+            verdicts.append(self._verdict(norm, checks))
         return verdicts
 
     def _classify(self, name: str, model: TextClassifier, folded: list[str]) -> list[Check]:

@@ -103,9 +103,12 @@ def search(
 
     known = set(index.communities())
 
-    def validate(row: dict[str, Any]) -> None:
+    def question(row: dict[str, Any]) -> str:
         q = row.get("question", row.get("query"))
-        if not isinstance(q, str) or not q.strip():
+        return q if isinstance(q, str) else ""
+
+    def validate(row: dict[str, Any]) -> None:
+        if not question(row).strip():
             raise ValueError("missing 'question' (non-empty string)")
         n = row.get("k", k)
         if not isinstance(n, int) or not 1 <= n <= 50:
@@ -119,9 +122,7 @@ def search(
             dumps(
                 {
                     **row,
-                    "results": run(
-                        row.get("question", row.get("query")), row.get("community", community), row.get("k", k)
-                    ),
+                    "results": run(question(row), row.get("community", community), row.get("k", k)),
                 }
             )
             for row in rows

@@ -4,6 +4,7 @@ Heavy imports (Chroma, FastAPI) happen inside commands so ``shequn search`` star
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,9 +142,11 @@ def moderate(
     ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
     batch: Annotated[int, typer.Option(min=1, max=20000, help="Messages scored together.")] = 2000,
+    workers: Annotated[int, typer.Option(min=0, max=64, help="Processes for large batches (0: one per core).")] = 0,
 ) -> None:
     """Risk verdict for a message, or each line of a JSONL file (adds "verdict")."""
     from assistant.moderation.engine import ModerationService
+    from shequn.workers import score_in_parallel
 
     service = ModerationService(_settings())
     community = community or _settings().default_community
@@ -153,7 +156,7 @@ def moderate(
         typer.echo(service.moderator(community).moderate(str(text)).model_dump_json())
         return
 
-    def handle_many(rows: list[dict[str, Any]]) -> list[str]:
+    def score(rows: list[dict[str, Any]]) -> list[str]:
         """Finished output lines, rows grouped by their own ``community`` (or the default)."""
         groups: dict[str | None, list[int]] = {}
         for i, row in enumerate(rows):
@@ -165,6 +168,11 @@ def moderate(
                 # pydantic's native serialiser spliced into the row: 14 µs vs 35 µs for dict + json
                 out[i] = f'{dumps(rows[i])[:-1]}, "verdict": {verdict.model_dump_json()}}}'
         return out
+
+    service.moderator(community)  # load models before any worker forks, so they are shared
+
+    def handle_many(rows: list[dict[str, Any]]) -> list[str]:
+        return score_in_parallel(score, rows, workers or os.cpu_count() or 1)
 
     counts = process_batched(input, output, handle_many, validate=_moderation_row, batch=batch)
     typer.echo(dumps(counts), err=True)

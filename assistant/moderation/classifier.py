@@ -9,14 +9,14 @@ milliseconds and one message well under one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import joblib
 import numpy as np
-from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -76,10 +76,40 @@ class TextClassifier:
         return self.predict_normalized(features(texts))
 
     def predict_normalized(self, normalized: Sequence[str]) -> np.ndarray:
-        """``predict`` for texts already in comparison form (the engine normalises once)."""
-        matrix = self.vectorizer.transform(normalized)
-        logits = sparse.csr_matrix(matrix) @ self.weights.T + self.bias
-        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+        """``predict`` for texts already in comparison form (the engine normalises once).
+
+        Scores each text directly (n-grams → vocabulary → TF-IDF → the matching weight rows):
+        sklearn's ``transform`` plus a sparse product cost ~1.4 ms of fixed overhead per call,
+        this ~0.1 ms per text. Equivalent to ``vectorizer.transform`` (sublinear TF, IDF, L2)."""
+        analyse = self._analyser
+        vocabulary = self.vectorizer.vocabulary_
+        idf = self.vectorizer.idf_
+        rows = np.empty((len(normalized), len(self.labels)), dtype=np.float64)
+        for i, text in enumerate(normalized):
+            counts: dict[int, int] = {}
+            for gram in analyse(text):
+                column = vocabulary.get(gram)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            logits = self.bias.astype(np.float64)
+            if counts:
+                columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
+                values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[
+                    columns
+                ]
+                values /= np.linalg.norm(values)
+                logits = logits + values @ self._weights_by_feature[columns]
+            rows[i] = logits
+        return 1.0 / (1.0 + np.exp(-rows))
+
+    @cached_property
+    def _analyser(self) -> Callable[[str], list[str]]:
+        return self.vectorizer.build_analyzer()  # type: ignore[no-any-return]
+
+    @cached_property
+    def _weights_by_feature(self) -> np.ndarray:
+        """features × labels, contiguous: one text gathers a few dozen rows."""
+        return np.ascontiguousarray(self.weights.T, dtype=np.float64)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -46,3 +46,16 @@ def test_train_needs_both_classes(tmp_path: Path) -> None:
     data.write_text('{"text": "你好", "risky": false}\n', encoding="utf-8")
     out = run_cli("moderation", "train", "--data", str(data), "--community", "club", data_dir=tmp_path)
     assert out.returncode == 2 and "both risky and benign" in json.loads(out.stdout)["error"]
+
+
+def test_large_batch_in_worker_processes_keeps_order(tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    texts = ["加 薇 信 abc_2026x 领福利" if i % 3 == 0 else f"第{i}天打卡，今天的作业交了" for i in range(1200)]
+    src.write_text(
+        "".join(json.dumps({"n": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)), "utf-8"
+    )
+    out = run_cli("moderate", "--input", str(src), "--output", str(dst), "--workers", "2", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
+    assert [r["n"] for r in rows] == list(range(1200))
+    assert [r["verdict"]["risky"] for r in rows] == [i % 3 == 0 for i in range(1200)]

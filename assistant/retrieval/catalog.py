@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 from pathlib import Path
 from typing import Literal
@@ -69,4 +70,19 @@ def save_catalog(path: Path, records: dict[str, Record]) -> None:
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     payload = [r.model_dump() for r in records.values()]
     tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_terms(path: Path) -> dict[str, list[str]]:
+    """Each entry's lexical terms, kept so BM25 can be rebuilt without segmenting again."""
+    try:
+        return marshal.loads(path.read_bytes())  # type: ignore[no-any-return]
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+
+
+def save_terms(path: Path, terms: dict[str, list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(marshal.dumps(terms))
     os.replace(tmp, path)

@@ -59,3 +59,27 @@ def test_large_batch_in_worker_processes_keeps_order(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
     assert [r["n"] for r in rows] == list(range(1200))
     assert [r["verdict"]["risky"] for r in rows] == [i % 3 == 0 for i in range(1200)]
+
+
+def test_eval_moderation_reports_metrics(tmp_path: Path) -> None:
+    data = tmp_path / "cases.jsonl"
+    cases = [
+        {
+            "id": "a",
+            "text": "加 薇 信 abc_2026x 领福利",
+            "risky": True,
+            "categories": ["spam_ads"],
+            "technique": "homophone",
+        },
+        {"id": "b", "text": "第21天打卡完成", "risky": False, "categories": [], "technique": "lookalike"},
+        "{not json",
+    ]
+    data.write_text("\n".join(c if isinstance(c, str) else json.dumps(c, ensure_ascii=False) for c in cases), "utf-8")
+    report = tmp_path / "report"
+    out = run_cli("eval", "moderation", "--data", str(data), "--report", str(report), data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout)
+    assert metrics["cases"] == 2 and metrics["risky"]["f1"] == 1.0
+    assert metrics["evasion"]["caught_right_category"] == 1.0 and metrics["evasion"]["false_alarm_rate"] == 0.0
+    assert len(metrics["dataset_errors"]) == 1
+    assert "# Moderation eval" in (report / "report.md").read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from shequn.jsonl import dumps, process_batched
+from shequn.jsonl import dumps, row_handler, stream
 
 app = typer.Typer(
     add_completion=False,
@@ -129,7 +129,7 @@ def search(
             for row in rows
         ]
 
-    counts = process_batched(input, output, handle_many, validate=validate, batch=100)
+    counts = stream(input, output, row_handler(validate, handle_many), batch=100)
     typer.echo(dumps(counts), err=True)
 
 
@@ -146,7 +146,7 @@ def moderate(
 ) -> None:
     """Risk verdict for a message, or each line of a JSONL file (adds "verdict")."""
     from assistant.moderation.engine import ModerationService
-    from shequn.workers import score_in_parallel
+    from shequn.workers import map_in_workers
 
     service = ModerationService(_settings())
     community = community or _settings().default_community
@@ -171,10 +171,8 @@ def moderate(
 
     service.moderator(community)  # load models before any worker forks, so they are shared
 
-    def handle_many(rows: list[dict[str, Any]]) -> list[str]:
-        return score_in_parallel(score, rows, workers or os.cpu_count() or 1)
-
-    counts = process_batched(input, output, handle_many, validate=_moderation_row, batch=batch)
+    handle = row_handler(_moderation_row, score)
+    counts = stream(input, output, lambda lines: map_in_workers(handle, lines, workers or os.cpu_count() or 1), batch)
     typer.echo(dumps(counts), err=True)
 
 

@@ -9,6 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+#: A batch of (line number, raw line) → one (output line, ok) per input line, in order.
+Handler = Callable[[list[tuple[int, str]]], list[tuple[str, bool]]]
+
 
 @contextmanager
 def _open(path: str, mode: str) -> Iterator[IO[str]]:
@@ -23,47 +26,53 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-def process_batched(
-    input_path: str,
-    output_path: str,
-    handle_many: Callable[[list[dict[str, Any]]], list[str]],
-    validate: Callable[[dict[str, Any]], None],
-    batch: int = 512,
-) -> dict[str, int]:
-    """Applies ``handle_many`` to valid rows ``batch`` at a time (vectorised models) and writes the
-    finished lines it returns. A line that is not a JSON object, or that ``validate`` rejects
-    (``ValueError``), is written back with an ``error`` field and its ``line`` number instead of
-    being dropped. Output keeps input order; memory stays bounded by the batch."""
+def stream(input_path: str, output_path: str, handle: Handler, batch: int) -> dict[str, int]:
+    """Feeds non-blank input lines to ``handle`` ``batch`` at a time and writes what it returns.
+
+    The handler does all per-line work (parsing included), so it can run in worker processes
+    while this loop only reads and writes."""
     counts = {"lines": 0, "ok": 0, "errors": 0}
     with _open(input_path, "r") as src, _open(output_path, "w") as dst:
-        pending: list[tuple[int, dict[str, Any] | None, str]] = []
+        pending: list[tuple[int, str]] = []
 
         def flush() -> None:
-            good = [row for _, row, err in pending if row is not None and not err]
-            results = iter(handle_many(good)) if good else iter(())
-            for number, row, err in pending:
-                if err:
-                    dst.write(dumps({**(row or {}), "line": number, "error": err}) + "\n")
-                    counts["errors"] += 1
-                else:
-                    dst.write(next(results) + "\n")
-                    counts["ok"] += 1
+            for line, ok in handle(pending):
+                dst.write(line + "\n")
+                counts["ok" if ok else "errors"] += 1
             pending.clear()
             print(f"… {counts['lines']} lines", file=sys.stderr, flush=True)
 
         for number, raw in enumerate(src, start=1):
-            if not raw.strip():
-                continue
-            counts["lines"] += 1
-            pending.append(_parse(number, raw, validate))
-            if len(pending) >= batch:
-                flush()
+            if raw.strip():
+                counts["lines"] += 1
+                pending.append((number, raw))
+                if len(pending) >= batch:
+                    flush()
         if pending:
             flush()
     return counts
 
 
-def _parse(number: int, raw: str, validate: Callable[[dict[str, Any]], None]) -> tuple[int, dict[str, Any] | None, str]:
+def row_handler(
+    validate: Callable[[dict[str, Any]], None], handle_rows: Callable[[list[dict[str, Any]]], list[str]]
+) -> Handler:
+    """A ``Handler`` that parses each line as a JSON object and checks it with ``validate``
+    (which raises ``ValueError``); valid rows go to ``handle_rows``, which returns their
+    finished output lines. A bad line comes back as itself plus ``error`` and ``line``."""
+
+    def handle(lines: list[tuple[int, str]]) -> list[tuple[str, bool]]:
+        parsed = [_parse(number, raw, validate) for number, raw in lines]
+        good = [row for _, row, error in parsed if not error]
+        results = iter(handle_rows(good)) if good else iter(())
+        return [
+            (dumps({**row, "line": number, "error": error}), False) if error else (next(results), True)
+            for number, row, error in parsed
+        ]
+
+    return handle
+
+
+def _parse(number: int, raw: str, validate: Callable[[dict[str, Any]], None]) -> tuple[int, dict[str, Any], str]:
     try:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:

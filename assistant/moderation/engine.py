@@ -142,8 +142,10 @@ class Moderator:
         return self._decide(norm, checks, combined, engine)
 
     def _decide(self, norm: Normalized, checks: list[Check], combined: dict[str, float], engine: str) -> Verdict:
+        ruled = {c for check in checks if not check.name.startswith("classifier") for c in check.scores}
         flagged = sorted(
-            (c for c in combined if combined[c] >= self.policy.threshold_for(c)), key=lambda c: -combined[c]
+            (c for c, score in combined.items() if score >= self.policy.threshold_for(c, model_only=c not in ruled)),
+            key=lambda c: -combined[c],
         )
         severity = severity_of(flagged, combined)
         action = next((self.policy.category_actions[c] for c in flagged if c in self.policy.category_actions),

@@ -96,7 +96,7 @@ class Lexicon:
         term counts half its weight, so it needs corroboration (another term, a pattern or the
         classifier) before a category reaches the 0.5 threshold."""
         if not len(self.terms) or not norm.text:
-            return Check.model_construct(name=NAME, flagged=False)
+            return Check.model_construct(name=NAME, flagged=False, scores={}, evidence=[], error=None)
         allowed = self._allowed_spans(norm.text)
         found = [*self.terms.iter(norm.text), *self._spelled_matches(norm.text)]
         matches = [
@@ -124,9 +124,8 @@ class Lexicon:
                 )
             )
         scores = {c: round(v, 4) for c, v in scores.items()}
-        return Check.model_construct(
-            name=NAME, flagged=any(v >= 0.5 for v in scores.values()), scores=scores, evidence=evidence
-        )
+        flagged = any(v >= 0.5 for v in scores.values())
+        return Check.model_construct(name=NAME, flagged=flagged, scores=scores, evidence=evidence, error=None)
 
     def _spelled_matches(self, text: str) -> list[tuple[int, tuple[Term, ...]]]:
         """Pinyin terms found inside runs of Latin letters (never across Han characters)."""
@@ -169,4 +168,4 @@ def counter_speech(norm: Normalized) -> Check:
         start, end = norm.span(begin, stop)
         evidence.append(Evidence.model_construct(start=start, end=end, text=norm.original[start:end], category="fraud",
                                  rule=f"{COUNTER_SPEECH}:{cue}"))  # fmt: skip
-    return Check.model_construct(name=COUNTER_SPEECH, flagged=bool(cues), evidence=evidence)
+    return Check.model_construct(name=COUNTER_SPEECH, flagged=bool(cues), scores={}, evidence=evidence, error=None)

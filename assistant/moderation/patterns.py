@@ -98,7 +98,7 @@ def _check(norm: Normalized, name: str, rules: list[Rule]) -> Check:
                     rule=f"pattern:{rule.name}",
                 )
             )
-    return Check.model_construct(name=name, flagged=bool(scores), scores=scores, evidence=evidence)
+    return Check.model_construct(name=name, flagged=bool(scores), scores=scores, evidence=evidence, error=None)
 
 
 def _posted_form(text: str) -> str:

@@ -1,4 +1,4 @@
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.text import char_pinyin, fold
@@ -8,6 +8,7 @@ def test_fold_handles_width_script_and_case() -> None:
     assert fold("ＶＩＰ會員  退款到帳了嗎？") == "vip会员 退款到帐了吗?"
 
 
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_fold_is_idempotent(text: str) -> None:
     once = fold(text)

@@ -17,9 +17,7 @@ from evals.dataset import load_jsonl
 from evals.metrics import latency_ms, prf
 from evals.report import run_header, table, write_run
 
-DATA = Path(__file__).parent / "data"
-DEFAULT_DATA = DATA / "moderation.jsonl"
-EVASION_DATA = DATA / "moderation_evasion.jsonl"
+DEFAULT_DATA = Path(__file__).parent / "data" / "moderation.jsonl"
 BATCH = 256
 
 

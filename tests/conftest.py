@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -80,24 +81,29 @@ def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sample_dir = tmp_path_factory.mktemp("api-data")
     assert run_cli("ingest", data_dir=sample_dir).returncode == 0
     port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "shequn"), "serve", "--port", str(port)],
-        env=cli_env(sample_dir),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with started_server(
+        [str(BIN / "shequn"), "serve", "--port", str(port)], port, "/healthz", cli_env(sample_dir)
+    ) as url:
+        yield url
+
+
+@contextmanager
+def started_server(command: list[str], port: int, health: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Runs ``command`` until the test is done; yields its base URL once ``health`` answers 200."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}{health}", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            proc.kill()
+            raise RuntimeError(f"{command[0]} did not start: {proc.stderr.read() if proc.stderr else ''}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

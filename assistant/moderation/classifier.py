@@ -70,13 +70,9 @@ class TextClassifier:
     bias: np.ndarray  # labels; includes the calibration shift, so 0.5 is each label's best cut
     metrics: dict[str, Any] = field(default_factory=dict)
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """Scores in (0, 1), one row per text and one column per label; 0.5 is the decision
-        threshold that maximised that label's cross-validated F1."""
-        return self.predict_normalized(features(texts))
-
     def predict_normalized(self, normalized: Sequence[str]) -> np.ndarray:
-        """``predict`` for texts already in comparison form (the engine normalises once).
+        """Scores in (0, 1), one row per text already in comparison form (``features``) and one
+        column per label; 0.5 is the cut that maximised that label's cross-validated F1.
 
         Scores each text directly (n-grams → vocabulary → TF-IDF → the matching weight rows):
         sklearn's ``transform`` plus a sparse product cost ~1.4 ms of fixed overhead per call,

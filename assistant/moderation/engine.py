@@ -28,7 +28,7 @@ from assistant.moderation.lexicon import (
 )
 from assistant.moderation.models import Check, Evidence, Verdict
 from assistant.moderation.normalize import Normalized, normalize
-from assistant.moderation.policy import Policy, load_policy, severity_of
+from assistant.moderation.policy import Policy, load_policy, policy_path, severity_of
 from assistant.prompts import Prompt, load_prompt
 from assistant.settings import Settings
 
@@ -85,7 +85,7 @@ class Moderator:
         return self.moderate_many([text])[0]
 
     def moderate_many(self, texts: Sequence[str]) -> list[Verdict]:
-        """Batched: the classifiers score all texts in one matrix product."""
+        """Batched: normalises once and scores every text with each classifier in one call."""
         norms = [normalize(t) for t in texts]
         folded = [n.text for n in norms]
         model_checks = [self._classify(name, model, folded) for name, model in self.classifiers.items()]
@@ -125,9 +125,10 @@ class Moderator:
         return Check.model_construct(name=name, flagged=flagged, scores=scores, evidence=[], error=None)
 
     def _verdict(self, norm: Normalized, checks: list[Check]) -> Verdict:
-        combined = _noisy_or(checks)
+        warning = any(c.name == COUNTER_SPEECH and c.flagged for c in checks)
+        combined = _noisy_or(checks, warning)
         engine = "offline"
-        hard = _hard_categories(checks)
+        hard = _hard_categories(checks, warning)
         if self.llm is not None and self.prompt is not None and is_grey(combined, hard):
             findings = "; ".join(e.rule for c in checks for e in c.evidence)[:500]
             opinion = adjudicate(self.llm, self.prompt, norm.original, self.community, combined, findings)
@@ -166,8 +167,8 @@ class Moderator:
         )  # fmt: skip
 
 
-def _noisy_or(checks: list[Check]) -> dict[str, float]:
-    warning = any(c.name == COUNTER_SPEECH and c.flagged for c in checks)
+def _noisy_or(checks: list[Check], warning: bool) -> dict[str, float]:
+    """Per category 1 − Π(1 − score); in a warning, quotable evidence counts less."""
     combined: dict[str, float] = {}
     for check in checks:
         for category, score in check.scores.items():
@@ -177,9 +178,8 @@ def _noisy_or(checks: list[Check]) -> dict[str, float]:
     return combined
 
 
-def _hard_categories(checks: list[Check]) -> set[str]:
+def _hard_categories(checks: list[Check], warning: bool) -> set[str]:
     """Categories decided by a rule (a full-weight term or a pattern), which no model may veto."""
-    warning = any(c.name == COUNTER_SPEECH and c.flagged for c in checks)
     hard = set()
     for check in checks:
         if check.name == "patterns" or (check.name in ("lexicon", "phrases") and not warning):
@@ -208,8 +208,5 @@ class ModerationService:
     def _stamp(self, community: str | None) -> float:
         if community is None:
             return 0.0
-        files = [
-            community_model_path(self.settings, community),
-            self.settings.data_dir / "moderation" / f"{community}.yaml",
-        ]
+        files = [community_model_path(self.settings, community), policy_path(self.settings.data_dir, community)]
         return sum(f.stat().st_mtime for f in files if f.exists())

@@ -82,10 +82,14 @@ def severity_of(categories: list[str], scores: dict[str, float]) -> Severity:
     return order[worst]  # type: ignore[return-value]
 
 
+def policy_path(data_dir: Path, community: str) -> Path:
+    return data_dir / "moderation" / f"{community}.yaml"
+
+
 def load_policy(data_dir: Path, community: str | None) -> Policy:
     if community is None:
         return Policy()
-    path = data_dir / "moderation" / f"{community}.yaml"
+    path = policy_path(data_dir, community)
     if not path.exists():
         return Policy()
     return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})

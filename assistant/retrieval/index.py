@@ -86,7 +86,7 @@ class KnowledgeIndex:
     ) -> None:
         old = load_catalog(self._catalog_path(scope))
         records = dict(old)
-        terms = self._load_terms(scope)
+        terms = load_terms(self._terms_path(scope))
         changed: list[KnowledgeItem] = []
         for item in items:
             previous = old.get(item.id)
@@ -151,7 +151,7 @@ class KnowledgeIndex:
         segmented again (re-segmenting 20k entries to add one took ~25 s)."""
         owners = list(records)
         tokens = [terms[rid] for rid in owners]
-        save_terms(self._scope_dir(scope) / "terms.marshal", terms)
+        save_terms(self._terms_path(scope), terms)
         folder = self._scope_dir(scope) / "lexical"
         staging = folder.with_name("lexical.new")
         shutil.rmtree(staging, ignore_errors=True)
@@ -243,8 +243,8 @@ class KnowledgeIndex:
             self._scopes[scope] = state
         return state
 
-    def _load_terms(self, scope: str) -> dict[str, list[str]]:
-        return load_terms(self._scope_dir(scope) / "terms.marshal")
+    def _terms_path(self, scope: str) -> Path:
+        return self._scope_dir(scope) / "terms.marshal"
 
     def _scope_dir(self, scope: str) -> Path:
         return self.settings.lexical_path / scope

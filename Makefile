@@ -30,12 +30,14 @@ check: install
 
 eval: install
 	$(BIN)/shequn eval retrieval
+	$(BIN)/shequn eval answers
 	$(BIN)/shequn eval moderation
 	$(BIN)/shequn eval moderation --data evals/data/moderation_evasion.jsonl
 
 bench: install
 	$(PY) benchmarks/bench_retrieval.py
 	$(PY) benchmarks/bench_moderation.py
+	$(PY) benchmarks/bench_answers.py
 
 # Rebuild the shipped moderation classifier from the authored training data.
 model: install

@@ -7,7 +7,8 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import health, knowledge, moderations
+from api.routes import answers, chat, health, knowledge, moderations
+from assistant.answering.service import Answerer
 from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.settings import Settings, get_settings
@@ -23,8 +24,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.index = KnowledgeIndex(settings)
     app.state.moderation = ModerationService(settings)
+    app.state.answerer = Answerer.from_settings(settings, app.state.index, app.state.moderation)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(knowledge.router)
     app.include_router(moderations.router)
+    app.include_router(answers.router)
+    app.include_router(chat.router)
     return app

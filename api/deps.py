@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from assistant.answering.service import Answerer
 from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.settings import Settings
@@ -23,6 +24,11 @@ def _moderation(request: Request) -> ModerationService:
     return request.app.state.moderation  # type: ignore[no-any-return]
 
 
+def _answerer(request: Request) -> Answerer:
+    return request.app.state.answerer  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 IndexDep = Annotated[KnowledgeIndex, Depends(_index)]
 ModerationDep = Annotated[ModerationService, Depends(_moderation)]
+AnswererDep = Annotated[Answerer, Depends(_answerer)]

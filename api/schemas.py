@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.answering.models import Turn
 from assistant.moderation.models import Verdict
 from assistant.retrieval.models import SearchHit
 
@@ -55,3 +56,38 @@ class ModerationRequest(BaseModel):
 class ModerationResponse(BaseModel):
     community: str | None
     results: list[Verdict]
+
+
+class AnswerRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000, description="The member's question.")
+    community: str | None = Field(None, description="Community whose knowledge answers it.")
+    history: list[Turn] = Field(
+        default_factory=list, max_length=20, description="Earlier turns, oldest first (for follow-ups)."
+    )
+    member: str | None = Field(None, max_length=64, description="Display name; fills {member} in curated answers.")
+
+
+class ChatMessage(BaseModel):
+    """OpenAI chat message; ``content`` may be a string or a list of parts (text parts are used)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """The subset of ``/v1/chat/completions`` shequn honours; other OpenAI fields are accepted
+    and ignored (sampling settings mean nothing to curated answers)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(description="shequn, shequn/<community>, shequn-moderation or shequn-moderation/<community>.")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=50)
+    stream: bool = False

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     default_community: str | None = Field(
         None, description="Community used when a request names none (default: search all)."
     )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL for logs, drafts and audit (default: SQLite `<data_dir>/shequn.db`)."
+    )
     host: str = Field("127.0.0.1", description="API bind address.")
     port: int = Field(8000, description="API port.")
     max_batch: int = Field(1000, ge=1, description="Most items in one API batch or upload.")
@@ -69,6 +72,13 @@ class Settings(BaseSettings):
     @property
     def lexical_path(self) -> Path:
         return self.data_dir / "lexical"
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'shequn.db').resolve()}"
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ Heavy imports (Chroma, FastAPI) happen inside commands so ``shequn search`` star
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -23,8 +24,10 @@ moderation_app = typer.Typer(no_args_is_help=True, help="Moderation policy and p
 eval_app = typer.Typer(
     no_args_is_help=True, help="Offline evaluation suites; metrics JSON on stdout, reports in --report."
 )
+faq_app = typer.Typer(no_args_is_help=True, help="What the FAQ is missing, from the questions it could not answer.")
 app.add_typer(eval_app, name="eval")
 app.add_typer(moderation_app, name="moderation")
+app.add_typer(faq_app, name="faq")
 
 Community = Annotated[
     str | None, typer.Option("--community", "-c", help="Community id (default: SHEQUN_DEFAULT_COMMUNITY or all).")
@@ -215,6 +218,89 @@ def moderation_train(
     typer.echo(dumps({"model": str(path), "skipped_lines": len(errors), **model.metrics}))
 
 
+def _answerer(log: bool = True) -> Any:
+    from assistant.answering.service import Answerer
+    from assistant.moderation.engine import ModerationService
+
+    settings = _settings()
+    return Answerer.from_settings(settings, _index(), ModerationService(settings), log=log)
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The member's question.")] = None,
+    community: Community = None,
+    history: Annotated[
+        str | None, typer.Option(help='Earlier turns as JSON: [{"role": "user"|"assistant", "content": "..."}].')
+    ] = None,
+    input: Annotated[
+        str | None, typer.Option("--input", "-i", help="JSONL of {question, community?, history?}; - for stdin.")
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
+) -> None:
+    """Answer a member's question from the FAQ with citations, ask back, or hand off (adds "answer")."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from assistant.answering.models import Turn
+    from assistant.retrieval.index import UnknownCommunity
+
+    answerer = _answerer()
+    community = community or _settings().default_community
+    turns = TypeAdapter(list[Turn])
+
+    def run(row: dict[str, Any]) -> str:
+        try:
+            result = answerer.answer(row["question"], row.get("community", community), turns.validate_python(
+                row.get("history") or []), row.get("member"))  # fmt: skip
+        except UnknownCommunity as exc:
+            raise ValueError(f"unknown community {exc.args[0]!r}; known: {answerer.index.communities()}") from exc
+        return result.model_dump_json()  # type: ignore[no-any-return]
+
+    if input is None:
+        if question is None or not question.strip():
+            _fail("give a question, or --input FILE for a batch")
+        try:
+            typer.echo(run({"question": question, "history": json.loads(history) if history else []}))
+        except (ValueError, ValidationError) as exc:
+            _fail(str(exc).splitlines()[0])
+        return
+
+    def validate(row: dict[str, Any]) -> None:
+        if not isinstance(row.get("question"), str) or not row["question"].strip():
+            raise ValueError("missing 'question' (non-empty string)")
+        try:
+            turns.validate_python(row.get("history") or [])
+        except ValidationError as exc:
+            raise ValueError(f"bad 'history': {str(exc).splitlines()[0]}") from exc
+
+    def handle_many(rows: list[dict[str, Any]]) -> list[str]:
+        return [f'{dumps(row)[:-1]}, "answer": {run(row)}}}' for row in rows]
+
+    counts = stream(input, output, row_handler(validate, handle_many), batch=50)
+    typer.echo(dumps(counts), err=True)
+
+
+@faq_app.command("gaps")
+def faq_gaps(
+    community: Community = None,
+    days: Annotated[int, typer.Option(min=1, help="Look at questions from the last DAYS days.")] = 30,
+    min_count: Annotated[int, typer.Option(min=1, help="Smallest cluster worth suggesting.")] = 2,
+) -> None:
+    """Cluster recent handed-off / unclear questions into suggested FAQ entries (JSON list)."""
+    from datetime import timedelta
+
+    from assistant.answering.gaps import find_gaps
+    from assistant.retrieval.embedders import make_embedder
+    from assistant.retrieval.tokenize import default_tokenizer
+    from assistant.store.question_log import QuestionLog
+
+    settings = _settings()
+    rows = QuestionLog(settings.database).rows(community, since=datetime.now(UTC) - timedelta(days=days))
+    gaps = find_gaps(rows, make_embedder(settings), default_tokenizer(), min_count=min_count)
+    typer.echo(dumps([g.model_dump() for g in gaps]))
+    typer.echo(f"{len(rows)} logged questions → {len(gaps)} suggested entries", err=True)
+
+
 @app.command()
 def communities() -> None:
     """Communities with indexed knowledge and how many entries each holds."""
@@ -273,6 +359,31 @@ def eval_retrieval(
     folder = report or _default_report_dir("retrieval")
     metrics = retrieval.run(index, data or retrieval.DEFAULT_DATA, folder)
     typer.echo(dumps(metrics))
+    typer.echo(f"report: {folder / 'report.md'}", err=True)
+
+
+@eval_app.command("answers")
+def eval_answers(
+    data: Annotated[Path | None, typer.Option(help="JSONL cases (evals/data/answers.jsonl format).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
+    knowledge: Annotated[
+        Path | None, typer.Option(help="Knowledge to ingest first (default: the sample knowledge/).")
+    ] = None,
+    calibrate: Annotated[
+        bool, typer.Option(help="Instead: choose answering thresholds on --data (default: the retrieval suite).")
+    ] = False,
+) -> None:
+    """Correct citations, handoffs on unanswerable questions, risky questions never answered, latency."""
+    from assistant.knowledge.loader import load_knowledge
+    from evals import answers
+
+    answerer = _answerer(log=False)
+    answerer.index.ingest(load_knowledge(knowledge or _settings().knowledge_dir))
+    if calibrate:
+        typer.echo(dumps(answers.calibrate(answerer, data or answers.CALIBRATION_DATA)))
+        return
+    folder = report or _default_report_dir("answers")
+    typer.echo(dumps(answers.run(answerer, data or answers.DEFAULT_DATA, folder)))
     typer.echo(f"report: {folder / 'report.md'}", err=True)
 
 

@@ -9,7 +9,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -35,7 +35,8 @@ class Stub:
         self.requests: list[dict[str, Any]] = []
         self.fail_with: int | None = None
         self.chat_mode = "ok"  # ok | error | slow | invalid | off_schema
-        self.chat_reply: dict[str, Any] = {}
+        #: The JSON the model "writes": fixed, or computed from the request body.
+        self.chat_reply: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]] = {}
         self.app = FastAPI()
 
         @self.app.post("/v1/chat/completions")
@@ -46,8 +47,9 @@ class Stub:
                 return JSONResponse({"error": {"message": "stub failure"}}, status_code=500)
             if self.chat_mode == "slow":
                 await asyncio.sleep(3)
+            reply = self.chat_reply(body) if callable(self.chat_reply) else self.chat_reply
             content = {"invalid": "this is not json", "off_schema": json.dumps({"decision": "maybe"})}.get(
-                self.chat_mode, json.dumps(self.chat_reply, ensure_ascii=False)
+                self.chat_mode, json.dumps(reply, ensure_ascii=False)
             )
             message = {"role": "assistant", "content": content}
             return JSONResponse({

@@ -81,3 +81,51 @@ def test_eval_retrieval_writes_metrics_and_report(tmp_path: Path) -> None:
     assert {"recall@1", "recall@5", "mrr", "no_answer", "latency_ms"} <= set(metrics)
     assert (report / "report.md").read_text(encoding="utf-8").startswith("# Retrieval eval")
     assert len((report / "cases.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_ask_single_batch_and_gaps(tmp_path: Path) -> None:
+    data_dir = tmp_path / "d"
+    run_cli("ingest", data_dir=data_dir)
+    one = run_cli("ask", "直播错过了可以看回放吗？", "-c", "course", data_dir=data_dir)
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["citations"][0]["id"] == "co-learn-001"
+
+    lines = [
+        {"question": "你们有线下门店吗", "community": "mombaby"},
+        {"question": "线下门店在哪里", "community": "mombaby"},
+        {"nope": 1},
+        {"question": "那要看多久", "community": "course", "history": [{"role": "user", "content": "直播错过了"}]},
+    ]
+    batch = run_cli(
+        "ask", "--input", "-", data_dir=data_dir, input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
+    )
+    rows = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert len(rows) == 4 and "error" in rows[2] and all("answer" in rows[i] for i in (0, 1, 3))
+    assert "直播" in rows[3]["answer"]["query"]
+
+    gaps = run_cli("faq", "gaps", "-c", "mombaby", data_dir=data_dir)
+    assert gaps.returncode == 0, gaps.stderr
+    [gap] = json.loads(gaps.stdout)
+    assert gap["count"] == 2 and "门店" in gap["suggested"]["question"]
+
+
+def test_eval_answers_writes_metrics_and_report(tmp_path: Path) -> None:
+    data = tmp_path / "cases.jsonl"
+    cases = [
+        {"id": "a1", "question": "直播错过了可以看回放吗？", "community": "course", "expected_ids": ["co-learn-001"]},
+        {"id": "u1", "question": "你们老板是哪个星座的", "community": "mombaby", "answerable": False},
+        {"id": "r1", "question": "加我薇信 abc_2026x 领内部券", "community": "mombaby", "answerable": False,
+         "risky": True},
+    ]  # fmt: skip
+    data.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases) + "\n", encoding="utf-8")
+    out = run_cli("eval", "answers", "--data", str(data), "--report", str(tmp_path / "r"), data_dir=tmp_path / "d")
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout)
+    assert metrics["groups"] == {"answerable": 1, "risky": 1, "unanswerable": 1}
+    assert metrics["correct_top_citation"] == 1.0 and metrics["risky_answered"] == 0
+    assert metrics["handoff_recall_unanswerable"] == 1.0
+    assert "Answers eval" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    calibrated = json.loads(
+        run_cli("eval", "answers", "--calibrate", "--data", str(data), data_dir=tmp_path / "d").stdout
+    )
+    assert 0 <= calibrated["policy"]["clarify_threshold"] <= calibrated["policy"]["answer_threshold"]

@@ -222,6 +222,16 @@ class KnowledgeIndex:
             )
         return hits
 
+    def entry(self, rid: str, community: str | None) -> Record | None:
+        """The indexed record behind a search hit (its full answer or body)."""
+        known = self.communities()
+        for scope in dict.fromkeys([community, GLOBAL] if community else known):
+            if scope in known:
+                record = self._scope(scope).records.get(rid)
+                if record is not None:
+                    return record
+        return None
+
     def _coverage(self, words: list[str], vocab: frozenset[str]) -> float:
         total = sum(self.tokenizer.weight(w) for w in set(words))
         if total == 0:

@@ -1,0 +1,104 @@
+"""OpenAI-compatible ``/v1/chat/completions`` and ``/v1/models``: bot frameworks and chat
+clients use shequn as if it were a model. The model name picks the task and community:
+``shequn`` / ``shequn/<community>`` (or just ``<community>``) answer from the FAQ,
+``shequn-moderation`` / ``shequn-moderation/<community>`` return a moderation verdict.
+
+Besides the OpenAI fields, every completion carries ``shequn``: the full answer result
+(citations, handoff, moderation) or verdict, for clients that want more than text."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from api.deps import AnswererDep
+from api.errors import ApiError
+from api.schemas import ChatRequest
+from assistant.answering.models import Turn
+from assistant.answering.service import Answerer
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+ANSWER, MODERATE = "shequn", "shequn-moderation"
+#: Earlier turns kept for follow-up rewriting; older ones do not change the topic.
+HISTORY_TURNS = 6
+#: Characters per streamed delta.
+CHUNK_CHARS = 12
+
+
+@router.get("/models")
+def models(answerer: AnswererDep) -> dict[str, Any]:
+    communities = [c for c in answerer.index.communities() if c != "global"]
+    names = [ANSWER, MODERATE] + [f"{task}/{c}" for task in (ANSWER, MODERATE) for c in communities]
+    return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "shequn"} for n in names]}
+
+
+@router.post("/chat/completions", response_model=None)
+def chat_completions(body: ChatRequest, answerer: AnswererDep) -> JSONResponse | StreamingResponse:
+    task, community = _resolve(body.model, answerer)
+    last = body.messages[-1]
+    if last.role != "user" or not last.text.strip():
+        raise ApiError(422, "invalid_request", "the last message must be a user message with text")
+    if len(last.text) > answerer.settings.max_text_chars:
+        raise ApiError(413, "text_too_long", f"messages are limited to {answerer.settings.max_text_chars} characters")
+    if task == MODERATE:
+        verdict = answerer.moderation.moderator(community).moderate(last.text)
+        summary = {k: getattr(verdict, k) for k in ("risky", "categories", "severity", "action")}
+        content, extra = json.dumps(summary, ensure_ascii=False), verdict.model_dump(mode="json")
+    else:
+        history = [
+            Turn(role=m.role, content=m.text[: answerer.settings.max_text_chars])  # type: ignore[arg-type]
+            for m in body.messages[:-1]
+            if m.role in ("user", "assistant") and m.text.strip()
+        ][-HISTORY_TURNS:]
+        result = answerer.answer(last.text, community, history)
+        content, extra = result.answer, result.model_dump(mode="json")
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if body.stream:
+        chunks = _stream(completion_id, created, body.model, content, extra)
+        return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    prompt_chars = sum(len(m.text) for m in body.messages)
+    return JSONResponse(
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": body.model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            # Characters, not tokens: shequn does not tokenise like a model does.
+            "usage": {
+                "prompt_tokens": prompt_chars,
+                "completion_tokens": len(content),
+                "total_tokens": prompt_chars + len(content),
+            },  # fmt: skip
+            "shequn": extra,
+        }
+    )
+
+
+def _resolve(model: str, answerer: Answerer) -> tuple[str, str | None]:
+    task, _, community = model.partition("/")
+    known = set(answerer.index.communities())
+    if task not in (ANSWER, MODERATE) and not community and task in known:
+        task, community = ANSWER, task
+    if task not in (ANSWER, MODERATE) or (community and community not in known):
+        raise ApiError(404, "model_not_found", f"unknown model {model!r}; GET /v1/models lists them")
+    return task, community or answerer.settings.default_community
+
+
+def _stream(completion_id: str, created: int, model: str, content: str, extra: dict[str, Any]) -> Iterator[str]:
+    def event(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
+        chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **more}  # fmt: skip
+        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+    yield event({"role": "assistant", "content": ""})
+    for i in range(0, len(content), CHUNK_CHARS):
+        yield event({"content": content[i : i + CHUNK_CHARS]})
+    yield event({}, "stop", shequn=extra)
+    yield "data: [DONE]\n\n"

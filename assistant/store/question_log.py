@@ -1,0 +1,42 @@
+"""Questions the assistant could not answer confidently: the raw material of ``shequn faq gaps``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from assistant.store.db import Base, sessions
+
+
+class LoggedQuestion(Base):
+    __tablename__ = "question_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    community: Mapped[str | None] = mapped_column(String(128), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    query: Mapped[str] = mapped_column(Text, doc="The question as searched (rewritten with the conversation).")
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float)
+    candidates: Mapped[list[str]] = mapped_column(JSON, doc="Ids of the closest entries found.")
+
+
+class QuestionLog:
+    def __init__(self, database_url: str) -> None:
+        self._sessions = sessions(database_url)
+
+    def add(self, row: LoggedQuestion) -> None:
+        with self._sessions.begin() as session:
+            session.add(row)
+
+    def rows(self, community: str | None = None, since: dt.datetime | None = None) -> list[LoggedQuestion]:
+        query = select(LoggedQuestion).order_by(LoggedQuestion.id)
+        if community is not None:
+            query = query.where(LoggedQuestion.community == community)
+        if since is not None:
+            query = query.where(LoggedQuestion.at >= since)
+        with self._sessions() as session:
+            return list(session.scalars(query))

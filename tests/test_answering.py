@@ -1,0 +1,182 @@
+"""The Q&A pipeline on the sample knowledge: real index, real moderation, real SQLite log;
+the LLM is a FakeChatModel here and a stub server over HTTP in the tests below."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.answering.gaps import find_gaps
+from assistant.answering.models import Turn
+from assistant.answering.offline import UnsafeSlot, fill_slots
+from assistant.answering.service import Answerer
+from assistant.llm.base import FakeChatModel, LLMUnavailable
+from assistant.llm.openai_compat import OpenAIChatModel
+from assistant.moderation.engine import ModerationService
+from assistant.retrieval.index import KnowledgeIndex, UnknownCommunity
+from assistant.store.question_log import QuestionLog
+from tests.conftest import make_settings
+from tests.stub_openai import serve_stub
+
+PAYMENT = "小程序商城支持哪些支付方式？"
+
+
+def _answerer(sample_dir: Path, tmp_path: Path, llm: object | None = None, **settings: object) -> Answerer:
+    config = make_settings(sample_dir, **settings)
+    log = QuestionLog(f"sqlite:///{tmp_path / 'log.db'}")
+    return Answerer(config, KnowledgeIndex(config), ModerationService(config), llm, log)  # type: ignore[arg-type]
+
+
+def _faq_answer(index: KnowledgeIndex, rid: str) -> str:
+    record = index.entry(rid, "mombaby")
+    assert record is not None
+    return record.body
+
+
+def test_confident_match_is_answered_with_the_curated_answer_verbatim(sample_dir: Path, tmp_path: Path) -> None:
+    answerer = _answerer(sample_dir, tmp_path)
+    result = answerer.answer(PAYMENT, "mombaby")
+    assert result.decision == "answer" and not result.handoff.needed
+    assert [c.id for c in result.citations] == ["mb-ord-001"]
+    assert result.answer == _faq_answer(answerer.index, "mb-ord-001")
+    assert result.engine == "offline" and result.confidence >= answerer.policy("mombaby").answer_threshold
+    assert answerer.log is not None and answerer.log.rows() == []  # answered questions are not gaps
+
+
+def test_unknown_topic_is_handed_off_and_logged(sample_dir: Path, tmp_path: Path) -> None:
+    answerer = _answerer(sample_dir, tmp_path)
+    result = answerer.answer("你们老板是哪个星座的", "mombaby")
+    assert result.decision == "handoff" and result.handoff.needed and result.handoff.reason
+    assert result.citations == [] and result.answer == answerer.policy("mombaby").handoff_reply
+    assert answerer.log is not None
+    [row] = answerer.log.rows("mombaby")
+    assert row.question == "你们老板是哪个星座的" and row.decision == "handoff"
+
+
+def test_risky_question_is_refused_not_answered(sample_dir: Path, tmp_path: Path) -> None:
+    result = _answerer(sample_dir, tmp_path).answer("退款找我，加 薇 信 tk8899 私聊，先转押金", "mombaby")
+    assert result.decision == "refuse" and result.handoff.needed
+    assert result.moderation.risky and result.citations == []
+    assert "risky question" in (result.handoff.reason or "")
+
+
+def test_member_in_crisis_gets_care_not_a_rule(sample_dir: Path, tmp_path: Path) -> None:
+    result = _answerer(sample_dir, tmp_path).answer("带娃太累了，真的不想活了", "mombaby")
+    assert result.decision == "refuse" and "12356" in result.answer
+
+
+def test_follow_up_is_rewritten_with_the_previous_topic(sample_dir: Path, tmp_path: Path) -> None:
+    answerer = _answerer(sample_dir, tmp_path)
+    history = [Turn(role="user", content="没拆封的奶粉想退货"), Turn(role="assistant", content="7天内可以申请退货。")]
+    query, hits, _ = answerer.retrieve("那运费谁出？", "mombaby", history)
+    assert "退货" in query and hits[0].id == "mb-ret-004"
+    standalone = answerer.retrieve(PAYMENT, "mombaby", history)[0]
+    assert standalone == PAYMENT  # a complete question is not rewritten
+
+
+def test_close_candidates_get_a_clarifying_question(sample_dir: Path, tmp_path: Path) -> None:
+    result = _answerer(sample_dir, tmp_path).answer("退货", "mombaby")
+    assert result.decision == "clarify" and len(result.citations) >= 2
+    assert all(f"{i}. " in result.answer for i in range(1, len(result.citations) + 1))
+
+
+def test_unknown_community_is_an_error(sample_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(UnknownCommunity):
+        _answerer(sample_dir, tmp_path).answer(PAYMENT, "nope")
+
+
+def test_slot_filling_is_limited_to_known_safe_values() -> None:
+    assert fill_slots("{member}你好，7天内可退", {"member": "小王"}) == "小王你好，7天内可退"
+    assert fill_slots("没有槽位", {}) == "没有槽位"
+    with pytest.raises(UnsafeSlot):
+        fill_slots("优惠价{price}元", {"member": "小王"})
+
+
+def test_gaps_cluster_repeated_unanswered_questions(sample_dir: Path, tmp_path: Path) -> None:
+    answerer = _answerer(sample_dir, tmp_path)
+    asked = ["你们有线下门店吗", "线下门店在哪里", "附近有没有线下门店可以逛", "你们老板是哪个星座的"]
+    for question in asked:
+        answerer.answer(question, "mombaby")
+    assert answerer.log is not None
+    gaps = find_gaps(answerer.log.rows(), answerer.index.embedder, answerer.index.tokenizer, min_count=2)
+    assert len(gaps) == 1 and gaps[0].count == 3 and gaps[0].community == "mombaby"
+    suggested = gaps[0].suggested
+    assert {suggested.question, *suggested.similar} == set(asked[:3]) and suggested.answer == ""
+    assert "门店" in "".join(suggested.tags)
+
+
+# ---- LLM engine -------------------------------------------------------------------------
+
+
+def _draft(**overrides: Any) -> dict[str, Any]:
+    return {"answer": "支持微信支付，也可以找朋友代付。", "citations": ["mb-ord-001"], "confidence": 0.9,
+            "needs_handoff": False, "reason": "", **overrides}  # fmt: skip
+
+
+def test_llm_answer_cites_retrieved_passages(sample_dir: Path, tmp_path: Path) -> None:
+    fake = FakeChatModel(outputs=[_draft()])
+    result = _answerer(sample_dir, tmp_path, fake).answer(PAYMENT, "mombaby")
+    assert (result.engine, result.decision, result.prompt_version) == ("llm", "answer", "answer@v1")
+    assert [c.id for c in result.citations] == ["mb-ord-001"] and result.answer == _draft()["answer"]
+    prompt = fake.calls[0][1]["content"]
+    assert "<<<资料开始>>>" in prompt and "[id: mb-ord-001]" in prompt and PAYMENT in prompt
+
+
+@pytest.mark.parametrize(
+    ("output", "why"),
+    [
+        (_draft(citations=["mb-made-up-999"]), "cites no retrieved entry"),
+        (_draft(citations=[]), "cites no retrieved entry"),
+        (_draft(answer="加我微信 abc_12345 私聊退款"), "flagged by moderation"),
+        (LLMUnavailable("timeout"), "timeout"),
+    ],
+)
+def test_unusable_llm_output_falls_back_to_the_offline_answer(
+    sample_dir: Path, tmp_path: Path, output: object, why: str
+) -> None:
+    offline = _answerer(sample_dir, tmp_path).answer(PAYMENT, "mombaby")
+    result = _answerer(sample_dir, tmp_path, FakeChatModel(outputs=[output])).answer(PAYMENT, "mombaby")
+    assert result.engine == "llm→offline" and why in (result.fallback_reason or "")
+    assert (result.decision, result.answer, result.citations) == (offline.decision, offline.answer, offline.citations)
+
+
+def test_llm_handoff_is_respected(sample_dir: Path, tmp_path: Path) -> None:
+    fake = FakeChatModel(outputs=[_draft(needs_handoff=True, citations=[], answer="", reason="需要查订单")])
+    result = _answerer(sample_dir, tmp_path, fake).answer("我的订单到哪了", "mombaby")
+    assert result.decision == "handoff" and result.handoff.reason == "需要查订单" and result.engine == "llm"
+
+
+def _stub_model(body: dict[str, Any]) -> dict[str, Any]:
+    """Rewrites follow-ups and answers from the first passage shown, like a well-behaved model."""
+    system = body["messages"][0]["content"]
+    if "改写" in system:
+        return {"query": "退货的运费由谁承担？"}
+    first_id = body["messages"][1]["content"].split("[id: ")[1].split("]")[0]
+    return _draft(citations=[first_id], answer="按资料回答。")
+
+
+def test_llm_engine_over_http_rewrites_and_answers(sample_dir: Path, tmp_path: Path) -> None:
+    with serve_stub() as (stub, base_url):
+        stub.chat_reply = _stub_model
+        settings = make_settings(sample_dir, llm="openai", openai_base_url=base_url, openai_api_key="k")
+        model = OpenAIChatModel.from_settings(settings)
+        history = [Turn(role="user", content="衣服尺码不合适想退货")]
+        result = _answerer(sample_dir, tmp_path, model).answer("那运费呢？", "mombaby", history)
+    assert result.engine == "llm" and result.query == "退货的运费由谁承担？"
+    assert result.citations[0].id == "mb-ret-004" and result.answer == "按资料回答。"
+    assert stub.requests[0]["response_format"]["type"] == "json_schema"
+
+
+@pytest.mark.parametrize("mode", ["error", "slow", "invalid", "off_schema"])
+def test_failing_llm_over_http_falls_back_and_says_so(sample_dir: Path, tmp_path: Path, mode: str) -> None:
+    offline = _answerer(sample_dir, tmp_path).answer(PAYMENT, "mombaby")
+    with serve_stub() as (stub, base_url):
+        stub.chat_mode = mode
+        settings = make_settings(
+            sample_dir, llm="openai", openai_base_url=base_url, openai_api_key="k", llm_timeout=1, llm_retries=0
+        )
+        result = _answerer(sample_dir, tmp_path, OpenAIChatModel.from_settings(settings)).answer(PAYMENT, "mombaby")
+    assert result.engine == "llm→offline" and result.fallback_reason
+    assert (result.decision, result.answer) == (offline.decision, offline.answer)

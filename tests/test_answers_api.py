@@ -1,0 +1,83 @@
+"""Q&A over real HTTP: our own endpoint, and the OpenAI-compatible one driven by the real
+``openai`` client and ``langchain-openai`` as bot frameworks would."""
+
+import httpx
+import openai
+import pytest
+from langchain_openai import ChatOpenAI
+
+PAYMENT = "小程序商城支持哪些支付方式？"
+
+
+def test_answers_endpoint(api_url: str) -> None:
+    resp = httpx.post(f"{api_url}/v1/answers", json={"question": PAYMENT, "community": "mombaby"})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["decision"] == "answer" and body["citations"][0]["id"] == "mb-ord-001"
+    assert {"answer", "confidence", "handoff", "engine", "prompt_version", "moderation"} <= set(body)
+
+    follow_up = httpx.post(
+        f"{api_url}/v1/answers",
+        json={"question": "那运费谁出？", "community": "mombaby",
+              "history": [{"role": "user", "content": "没拆封的奶粉想退货"}]},
+    ).json()  # fmt: skip
+    assert "退货" in follow_up["query"] and "mb-ret-004" in [c["id"] for c in follow_up["citations"]]
+
+
+def test_answers_errors_are_machine_readable(api_url: str) -> None:
+    empty = httpx.post(f"{api_url}/v1/answers", json={"question": "  ", "community": "mombaby"})
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "invalid_request"
+    unknown = httpx.post(f"{api_url}/v1/answers", json={"question": PAYMENT, "community": "nobody"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_community"
+    bad_turn = httpx.post(f"{api_url}/v1/answers", json={"question": PAYMENT, "history": [{"role": "x"}]})
+    assert bad_turn.status_code == 422 and bad_turn.json()["error"]["details"]
+
+
+def _client(api_url: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{api_url}/v1", api_key="unused", max_retries=0)
+
+
+def test_openai_client_chat_completion(api_url: str) -> None:
+    client = _client(api_url)
+    assert {"shequn/mombaby", "shequn-moderation/course"} <= {m.id for m in client.models.list()}
+    completion = client.chat.completions.create(
+        model="shequn/mombaby",
+        messages=[{"role": "system", "content": "你是客服"}, {"role": "user", "content": PAYMENT}],
+    )
+    assert completion.choices[0].message.content and completion.choices[0].finish_reason == "stop"
+    extra = completion.model_extra or {}
+    assert extra["shequn"]["citations"][0]["id"] == "mb-ord-001"
+
+
+def test_openai_client_streams_the_same_answer(api_url: str) -> None:
+    client = _client(api_url)
+    messages = [{"role": "user", "content": PAYMENT}]
+    whole = client.chat.completions.create(model="mombaby", messages=messages)  # type: ignore[arg-type]
+    chunks = list(client.chat.completions.create(model="mombaby", messages=messages, stream=True))  # type: ignore[arg-type]
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert len(chunks) > 3 and streamed == whole.choices[0].message.content
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_moderation_model_returns_a_verdict(api_url: str) -> None:
+    completion = _client(api_url).chat.completions.create(
+        model="shequn-moderation", messages=[{"role": "user", "content": "加我薇信 abc_2026x 领内部券"}]
+    )
+    assert '"risky": true' in (completion.choices[0].message.content or "")
+
+
+def test_unknown_model_and_bad_messages(api_url: str) -> None:
+    client = _client(api_url)
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": PAYMENT}])
+    assert "unknown model" in str(missing.value)
+    with pytest.raises(openai.UnprocessableEntityError):
+        client.chat.completions.create(model="shequn", messages=[{"role": "assistant", "content": "hi"}])
+
+
+def test_langchain_openai_invoke_and_stream(api_url: str) -> None:
+    chat = ChatOpenAI(base_url=f"{api_url}/v1", api_key="unused", model="shequn/course", max_retries=0)  # type: ignore[arg-type]
+    reply = chat.invoke("直播错过了可以看回放吗？")
+    assert "回放" in str(reply.content)
+    streamed = "".join(str(chunk.content) for chunk in chat.stream("直播错过了可以看回放吗？"))
+    assert streamed == reply.content

@@ -46,6 +46,13 @@ def _index() -> Any:
     return KnowledgeIndex(_settings())
 
 
+def _check_community(row: dict[str, Any], default: str | None, known: set[str]) -> None:
+    """Batch rows name their own community (or take the default); check it before any work."""
+    wanted = row.get("community", default)
+    if wanted is not None and wanted not in known:
+        raise ValueError(f"unknown community {wanted!r}; known: {sorted(known)}")
+
+
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(dumps({"error": message}))
     raise typer.Exit(code)
@@ -117,9 +124,7 @@ def search(
         n = row.get("k", k)
         if not isinstance(n, int) or not 1 <= n <= 50:
             raise ValueError("'k' must be an integer from 1 to 50")
-        wanted = row.get("community", community)
-        if wanted is not None and wanted not in known:
-            raise ValueError(f"unknown community {wanted!r}; known: {sorted(known)}")
+        _check_community(row, community, known)
 
     def handle_many(rows: list[dict[str, Any]]) -> list[str]:
         return [
@@ -265,9 +270,14 @@ def ask(
             _fail(str(exc).splitlines()[0])
         return
 
+    known = set(answerer.index.communities())
+
     def validate(row: dict[str, Any]) -> None:
         if not isinstance(row.get("question"), str) or not row["question"].strip():
             raise ValueError("missing 'question' (non-empty string)")
+        if row.get("member") is not None and not isinstance(row["member"], str):
+            raise ValueError("'member' must be a string")
+        _check_community(row, community, known)
         try:
             turns.validate_python(row.get("history") or [])
         except ValidationError as exc:

@@ -95,12 +95,15 @@ def test_ask_single_batch_and_gaps(tmp_path: Path) -> None:
         {"question": "线下门店在哪里", "community": "mombaby"},
         {"nope": 1},
         {"question": "那要看多久", "community": "course", "history": [{"role": "user", "content": "直播错过了"}]},
+        {"question": "退货运费谁出", "community": "nobody"},
     ]
     batch = run_cli(
         "ask", "--input", "-", data_dir=data_dir, input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
     )
     rows = [json.loads(line) for line in batch.stdout.splitlines()]
-    assert len(rows) == 4 and "error" in rows[2] and all("answer" in rows[i] for i in (0, 1, 3))
+    assert batch.returncode == 0, batch.stderr
+    assert len(rows) == 5 and "error" in rows[2] and all("answer" in rows[i] for i in (0, 1, 3))
+    assert "unknown community 'nobody'" in rows[4]["error"]
     assert "直播" in rows[3]["answer"]["query"]
 
     gaps = run_cli("faq", "gaps", "-c", "mombaby", data_dir=data_dir)

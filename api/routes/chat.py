@@ -22,6 +22,7 @@ from api.errors import ApiError
 from api.schemas import ChatRequest
 from assistant.answering.models import Turn
 from assistant.answering.service import Answerer
+from assistant.knowledge.models import GLOBAL
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 ANSWER, MODERATE = "shequn", "shequn-moderation"
@@ -33,7 +34,7 @@ CHUNK_CHARS = 12
 
 @router.get("/models")
 def models(answerer: AnswererDep) -> dict[str, Any]:
-    communities = [c for c in answerer.index.communities() if c != "global"]
+    communities = [c for c in answerer.index.communities() if c != GLOBAL]
     names = [ANSWER, MODERATE] + [f"{task}/{c}" for task in (ANSWER, MODERATE) for c in communities]
     return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "shequn"} for n in names]}
 

@@ -20,7 +20,7 @@ from assistant.text import fold
 
 #: Openings and endings that lean on what was said before.
 _LEANING = re.compile(
-    r"^(那|那么|要是|如果|还有|另外|也|还|然后|所以|同样|这|那|它)|呢[?？。!！~～…\s]*$|(一样|同样|也是|也能|也可以)"
+    r"^(那|要是|如果|另外|也|还|然后|所以|同样|这|它)|呢[?？。!！~～…\s]*$|(一样|同样|也是|也能|也可以)"
 )
 #: A follow-up with at most this many content words is taken as elliptical even without a marker.
 SHORT_WORDS = 2

@@ -154,7 +154,7 @@ def moderate(
 ) -> None:
     """Risk verdict for a message, or each line of a JSONL file (adds "verdict")."""
     from assistant.moderation.engine import ModerationService
-    from shequn.workers import map_in_workers
+    from shequn.workers import imap_in_workers
 
     service = ModerationService(_settings())
     community = community or _settings().default_community
@@ -180,7 +180,8 @@ def moderate(
     service.moderator(community)  # load models before any worker forks, so they are shared
 
     handle = row_handler(_moderation_row, score)
-    counts = stream(input, output, lambda lines: map_in_workers(handle, lines, workers or os.cpu_count() or 1), batch)
+    processes = workers or os.cpu_count() or 1
+    counts = stream(input, output, handle, batch, lambda work, batches: imap_in_workers(work, batches, processes))
     typer.echo(dumps(counts), err=True)
 
 

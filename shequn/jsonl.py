@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -26,31 +26,38 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-def stream(input_path: str, output_path: str, handle: Handler, batch: int) -> dict[str, int]:
+def stream(
+    input_path: str,
+    output_path: str,
+    handle: Handler,
+    batch: int,
+    mapper: Callable[[Handler, Iterator[list[tuple[int, str]]]], Iterable[list[tuple[str, bool]]]] = map,
+) -> dict[str, int]:
     """Feeds non-blank input lines to ``handle`` ``batch`` at a time and writes what it returns.
 
-    The handler does all per-line work (parsing included), so it can run in worker processes
-    while this loop only reads and writes."""
+    The handler does all per-line work (parsing included), so a ``mapper`` can run it in worker
+    processes while this loop only reads and writes."""
     counts = {"lines": 0, "ok": 0, "errors": 0}
     with _open(input_path, "r") as src, _open(output_path, "w") as dst:
-        pending: list[tuple[int, str]] = []
-
-        def flush() -> None:
-            for line, ok in handle(pending):
+        for results in mapper(handle, _batches(src, batch)):
+            for line, ok in results:
                 dst.write(line + "\n")
                 counts["ok" if ok else "errors"] += 1
-            pending.clear()
+            counts["lines"] += len(results)
             print(f"… {counts['lines']} lines", file=sys.stderr, flush=True)
-
-        for number, raw in enumerate(src, start=1):
-            if raw.strip():
-                counts["lines"] += 1
-                pending.append((number, raw))
-                if len(pending) >= batch:
-                    flush()
-        if pending:
-            flush()
     return counts
+
+
+def _batches(src: IO[str], size: int) -> Iterator[list[tuple[int, str]]]:
+    pending: list[tuple[int, str]] = []
+    for number, raw in enumerate(src, start=1):
+        if raw.strip():
+            pending.append((number, raw))
+            if len(pending) >= size:
+                yield pending
+                pending = []
+    if pending:
+        yield pending
 
 
 def row_handler(

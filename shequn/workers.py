@@ -1,13 +1,13 @@
 """Large batches on every core: chunks go to forked worker processes that share the
 already-loaded models copy-on-write, and do all the per-line work (parse, score, serialise).
-
-Measured on this 2-core machine, idle: 2,650 messages/s in one process, 4,620 in two."""
+The next batch is already being worked on while the caller writes the previous one."""
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 #: Below this many items per worker, forking and pickling cost more than they save.
@@ -17,17 +17,30 @@ _work: Callable[[list[Any]], list[Any]] | None = None
 _pool: ProcessPoolExecutor | None = None
 
 
-def map_in_workers(work: Callable[[list[Any]], list[Any]], items: list[Any], workers: int) -> list[Any]:
-    """``work(items)`` split over up to ``workers`` processes; results in input order.
+def imap_in_workers(
+    work: Callable[[list[Any]], list[Any]], batches: Iterable[list[Any]], workers: int
+) -> Iterator[list[Any]]:
+    """``map(work, batches)``, each batch split over up to ``workers`` processes; results in
+    input order, at most two batches in memory.
 
     ``work`` must be the same function on every call: the forked pool inherits it once."""
-    chunks = max(1, min(workers, len(items) // MIN_ITEMS_PER_WORKER))
-    if chunks == 1:
-        return work(items)
-    pool = _shared_pool(work, workers)
-    size = -(-len(items) // chunks)
-    parts = pool.map(_work_in_worker, [items[i : i + size] for i in range(0, len(items), size)])
-    return [result for part in parts for result in part]
+    pending: deque[list[Future[list[Any]]]] = deque()
+    for batch in batches:
+        chunks = max(1, min(workers, len(batch) // MIN_ITEMS_PER_WORKER))
+        if chunks == 1 and not pending:
+            yield work(batch)
+            continue
+        pool = _shared_pool(work, workers)
+        size = -(-len(batch) // chunks)
+        pending.append([pool.submit(_work_in_worker, batch[i : i + size]) for i in range(0, len(batch), size)])
+        if len(pending) > 1:
+            yield _joined(pending.popleft())
+    while pending:
+        yield _joined(pending.popleft())
+
+
+def _joined(parts: list[Future[list[Any]]]) -> list[Any]:
+    return [result for part in parts for result in part.result()]
 
 
 def _shared_pool(work: Callable[[list[Any]], list[Any]], workers: int) -> ProcessPoolExecutor:

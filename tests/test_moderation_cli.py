@@ -49,16 +49,22 @@ def test_train_needs_both_classes(tmp_path: Path) -> None:
 
 
 def test_large_batch_in_worker_processes_keeps_order(tmp_path: Path) -> None:
+    """Three batches (1000, 1000, 500) in flight over two workers, a bad line among them."""
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    texts = ["加 薇 信 abc_2026x 领福利" if i % 3 == 0 else f"第{i}天打卡，今天的作业交了" for i in range(1200)]
-    src.write_text(
-        "".join(json.dumps({"n": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)), "utf-8"
+    n, bad = 2500, 1234
+    texts = ["加 薇 信 abc_2026x 领福利" if i % 3 == 0 else f"第{i}天打卡，今天的作业交了" for i in range(n)]
+    lines = [json.dumps({"n": i, "text": t}, ensure_ascii=False) for i, t in enumerate(texts)]
+    lines[bad] = '{"n": 1234, "text": '
+    src.write_text("\n".join(lines) + "\n", "utf-8")
+    out = run_cli(
+        "moderate", "--input", str(src), "--output", str(dst), "--workers", "2", "--batch", "1000", data_dir=tmp_path
     )
-    out = run_cli("moderate", "--input", str(src), "--output", str(dst), "--workers", "2", data_dir=tmp_path)
     assert out.returncode == 0, out.stderr
+    assert json.loads(out.stderr.splitlines()[-1]) == {"lines": n, "ok": n - 1, "errors": 1}
     rows = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
-    assert [r["n"] for r in rows] == list(range(1200))
-    assert [r["verdict"]["risky"] for r in rows] == [i % 3 == 0 for i in range(1200)]
+    assert rows[bad]["line"] == bad + 1 and rows[bad]["error"].startswith("invalid JSON")
+    assert [r["n"] for i, r in enumerate(rows) if i != bad] == [i for i in range(n) if i != bad]
+    assert [r["verdict"]["risky"] for i, r in enumerate(rows) if i != bad] == [i % 3 == 0 for i in range(n) if i != bad]
 
 
 def test_eval_moderation_reports_metrics(tmp_path: Path) -> None:

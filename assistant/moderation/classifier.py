@@ -17,6 +17,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -74,29 +75,31 @@ class TextClassifier:
         """Scores in (0, 1), one row per text already in comparison form (``features``) and one
         column per label; 0.5 is the cut that maximised that label's cross-validated F1.
 
-        Scores each text directly (n-grams → vocabulary → TF-IDF → the matching weight rows):
-        sklearn's ``transform`` plus a sparse product cost ~1.4 ms of fixed overhead per call,
-        this ~0.1 ms per text. Equivalent to ``vectorizer.transform`` (sublinear TF, IDF, L2)."""
+        Equivalent to ``vectorizer.transform`` (sublinear TF, IDF, L2) and a product with the
+        weights, but builds the sparse matrix directly: sklearn's ``transform`` costs ~1.4 ms
+        of fixed overhead per call, this ~0.05 ms, and the arithmetic runs once per batch
+        instead of per text."""
         analyse = self._analyser
         vocabulary = self.vectorizer.vocabulary_
-        idf = self.vectorizer.idf_
-        rows = np.empty((len(normalized), len(self.labels)), dtype=np.float64)
-        for i, text in enumerate(normalized):
-            counts: dict[int, int] = {}
+        columns: list[int] = []
+        counts: list[int] = []
+        indptr = [0]
+        for text in normalized:
+            found: dict[int, int] = {}
             for gram in analyse(text):
                 column = vocabulary.get(gram)
                 if column is not None:
-                    counts[column] = counts.get(column, 0) + 1
-            logits = self.bias.astype(np.float64)
-            if counts:
-                columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
-                values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[
-                    columns
-                ]
-                values /= np.linalg.norm(values)
-                logits = logits + values @ self._weights_by_feature[columns]
-            rows[i] = logits
-        return 1.0 / (1.0 + np.exp(-rows))
+                    found[column] = found.get(column, 0) + 1
+            columns.extend(found)
+            counts.extend(found.values())
+            indptr.append(len(columns))
+        column_ids = np.asarray(columns, dtype=np.intp)
+        values = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * self.vectorizer.idf_[column_ids]
+        rows = np.repeat(np.arange(len(normalized)), np.diff(indptr))
+        values /= np.sqrt(np.bincount(rows, weights=values * values, minlength=len(normalized)))[rows]
+        matrix = csr_matrix((values, column_ids, indptr), shape=(len(normalized), len(self.vectorizer.idf_)))
+        logits = matrix @ self._weights_by_feature + self.bias
+        return 1.0 / (1.0 + np.exp(-logits))  # type: ignore[no-any-return]
 
     @cached_property
     def _analyser(self) -> Callable[[str], list[str]]:

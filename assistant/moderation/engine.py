@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.llm.base import ChatModel
+from assistant.memory import gc_paused
 from assistant.moderation import patterns
 from assistant.moderation.adjudicator import adjudicate, is_grey
 from assistant.moderation.classifier import RISKY, TextClassifier
@@ -86,6 +87,10 @@ class Moderator:
 
     def moderate_many(self, texts: Sequence[str]) -> list[Verdict]:
         """Batched: normalises once and scores every text with each classifier in one call."""
+        with gc_paused():
+            return self._moderate_many(texts)
+
+    def _moderate_many(self, texts: Sequence[str]) -> list[Verdict]:
         norms = [normalize(t) for t in texts]
         folded = [n.text for n in norms]
         model_checks = [self._classify(name, model, folded) for name, model in self.classifiers.items()]
@@ -109,20 +114,19 @@ class Moderator:
         # A category is no likelier than "risky at all": the heads for rare categories fire on
         # short benign chat that the risky head, trained on every example, rejects.
         capped = np.round(np.minimum(probs[:, cats], risky[:, None]), 4)
-        return [
-            self._model_check(name, [model.labels[i] for i in cats], row, float(r))
-            for row, r in zip(capped, risky, strict=True)
-        ]
+        labels = [model.labels[i] for i in cats]
+        # Plain lists: per-row numpy calls cost more than the 14 numbers they handle.
+        return [self._model_check(name, labels, row, r) for row, r in zip(capped.tolist(), risky.tolist(), strict=True)]
 
-    def _model_check(self, name: str, labels: list[str], row: np.ndarray, risky: float) -> Check:
-        scores = {labels[i]: float(row[i]) for i in np.flatnonzero(row >= 0.05)}
+    def _model_check(self, name: str, labels: list[str], row: list[float], risky: float) -> Check:
+        scores = {label: p for label, p in zip(labels, row, strict=True) if p >= 0.05}
         if not labels and risky >= 0.05:
             scores["other"] = round(risky, 4)  # a model trained without categories
-        elif risky >= 0.5 and float(row.max()) < self.policy.threshold:
+        elif risky >= 0.5 and max(row) < self.policy.threshold:
             # Risky but no category head is sure: the likeliest category carries the risky score.
-            scores[labels[int(row.argmax())]] = round(risky, 4)
+            scores[labels[row.index(max(row))]] = round(risky, 4)
         flagged = any(p >= self.policy.threshold_for(c) for c, p in scores.items())
-        return Check.model_construct(name=name, flagged=flagged, scores=scores, evidence=[], error=None)
+        return Check(name=name, flagged=flagged, scores=scores, evidence=[], error=None)
 
     def _verdict(self, norm: Normalized, checks: list[Check]) -> Verdict:
         warning = any(c.name == COUNTER_SPEECH and c.flagged for c in checks)
@@ -155,11 +159,11 @@ class Moderator:
             action = "review"
         evidence = [e for c in checks for e in c.evidence if e.category in flagged]
         evidence += [
-            Evidence.model_construct(start=0, end=len(norm.original), text=norm.original[:200], category=cat,  # type: ignore[arg-type]
+            Evidence(start=0, end=len(norm.original), text=norm.original[:200], category=cat,  # type: ignore[arg-type]
                      rule=f"{c.name}:p={c.scores[cat]:.2f}")
             for c in checks if c.name.startswith("classifier") for cat in flagged if c.scores.get(cat, 0) >= 0.5
         ]  # fmt: skip
-        return Verdict.model_construct(
+        return Verdict(
             risky=bool(flagged), categories=flagged,  # type: ignore[arg-type]
             scores={c: round(s, 4) for c, s in sorted(combined.items(), key=lambda kv: -kv[1]) if s >= 0.01},
             severity=severity, action=action, evidence=evidence, checks=checks,

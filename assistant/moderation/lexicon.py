@@ -96,7 +96,7 @@ class Lexicon:
         term counts half its weight, so it needs corroboration (another term, a pattern or the
         classifier) before a category reaches the 0.5 threshold."""
         if not len(self.terms) or not norm.text:
-            return Check.model_construct(name=NAME, flagged=False, scores={}, evidence=[], error=None)
+            return Check(name=NAME, flagged=False, scores={}, evidence=[], error=None)
         allowed = self._allowed_spans(norm.text)
         found = [*self.terms.iter(norm.text), *self._spelled_matches(norm.text)]
         matches = [
@@ -115,7 +115,7 @@ class Lexicon:
             scores[term.category] = 1.0 - (1.0 - scores.get(term.category, 0.0)) * (1.0 - strength)
             start, end = norm.span(begin, stop)
             evidence.append(
-                Evidence.model_construct(
+                Evidence(
                     start=start,
                     end=end,
                     text=norm.original[start:end],
@@ -125,7 +125,7 @@ class Lexicon:
             )
         scores = {c: round(v, 4) for c, v in scores.items()}
         flagged = any(v >= 0.5 for v in scores.values())
-        return Check.model_construct(name=NAME, flagged=flagged, scores=scores, evidence=evidence, error=None)
+        return Check(name=NAME, flagged=flagged, scores=scores, evidence=evidence, error=None)
 
     def _spelled_matches(self, text: str) -> list[tuple[int, tuple[Term, ...]]]:
         """Pinyin terms found inside runs of Latin letters (never across Han characters)."""
@@ -166,6 +166,6 @@ def counter_speech(norm: Normalized) -> Check:
     evidence = []
     for begin, stop, cue in cues:
         start, end = norm.span(begin, stop)
-        evidence.append(Evidence.model_construct(start=start, end=end, text=norm.original[start:end], category="fraud",
+        evidence.append(Evidence(start=start, end=end, text=norm.original[start:end], category="fraud",
                                  rule=f"{COUNTER_SPEECH}:{cue}"))  # fmt: skip
-    return Check.model_construct(name=COUNTER_SPEECH, flagged=bool(cues), scores={}, evidence=evidence, error=None)
+    return Check(name=COUNTER_SPEECH, flagged=bool(cues), scores={}, evidence=evidence, error=None)

@@ -90,7 +90,7 @@ def _check(norm: Normalized, name: str, rules: list[Rule]) -> Check:
             start, stop = norm.span(begin, end) if rule.on_compact else (begin, end)
             scores[rule.category] = max(scores.get(rule.category, 0.0), rule.score)
             evidence.append(
-                Evidence.model_construct(
+                Evidence(
                     start=start,
                     end=stop,
                     text=norm.original[start:stop],
@@ -98,7 +98,7 @@ def _check(norm: Normalized, name: str, rules: list[Rule]) -> Check:
                     rule=f"pattern:{rule.name}",
                 )
             )
-    return Check.model_construct(name=name, flagged=bool(scores), scores=scores, evidence=evidence, error=None)
+    return Check(name=name, flagged=bool(scores), scores=scores, evidence=evidence, error=None)
 
 
 def _posted_form(text: str) -> str:

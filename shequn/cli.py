@@ -330,7 +330,9 @@ def serve(
     from api.app import create_app
 
     settings = _settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    app = create_app(settings)
+    app.state.index.tokenizer.load_dictionary()  # paid at start, not during some member's question
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 @eval_app.command("moderation")

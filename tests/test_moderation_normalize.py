@@ -1,7 +1,7 @@
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from assistant.moderation.normalize import normalize
+from assistant.moderation.normalize import _variants, normalize
 
 # Characters spammers mix in: Han (incl. traditional and numerals), Latin, digits, full width,
 # spaces, punctuation, emoji, zero-width joiners.
@@ -44,6 +44,12 @@ def test_disguises_become_canonical() -> None:
     }
     for posted, canonical in cases.items():
         assert normalize(posted).text == canonical, posted
+
+
+def test_every_canonical_form_is_a_fixed_point() -> None:
+    """A variant key inside a canonical value would rewrite it again (q群 inside qq群)."""
+    canonical = {value for _, value in _variants().values()}
+    assert {v: normalize(v).text for v in canonical if normalize(v).text != v} == {}
 
 
 def test_ordinary_words_with_numerals_are_left_alone() -> None:

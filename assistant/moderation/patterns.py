@@ -52,14 +52,14 @@ class Rule:
 _TLD = r"(?:com|cn|net|org|top|xyz|cc|vip|me|io|co|info|link|club|site|shop|ly|to)"
 RULES = (
     Rule("phone", "privacy", 0.7, re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)"), group=1),
-    Rule("contact_phone", "spam_ads", 0.8, re.compile(r"(?:加|联系|咨询|打|call|电话|私|微|v|q)\D{0,4}1[3-9]\d{9}(?!\d)")),  # noqa: E501
+    Rule("contact_phone", "spam_ads", 0.8, re.compile(r"(?:加|联系|咨询|打|call|电话|私|微|v|q)\D{0,4}1[3-9]\d{9}(?!\d)|(?<!\d)1[3-9]\d{9}\D{0,2}(?:联系|加我|咨询|私聊|订购|拿货)")),  # noqa: E501
     Rule("wechat_id", "spam_ads", 0.9, re.compile(r"微信号?(?:是|为)?([a-z][a-z0-9_-]{5,19})")),
     Rule("qq_id", "spam_ads", 0.9, re.compile(r"(?<![a-z])qq?(?:号|群)?(?:是|为)?(\d{5,11})(?!\d)")),
     Rule("link", "spam_ads", 0.6, re.compile(rf"(?i)(?:https?://|www\.)\S+|\b[a-z0-9-]{{2,}}\.{_TLD}\b(?:/\S*)?"), on_compact=False),  # noqa: E501
     Rule("short_link", "spam_ads", 0.85, re.compile(r"(?i)\b(?:t\.cn|dwz\.cn|url\.cn|bit\.ly|tinyurl\.com|suo\.im|is\.gd)/\S+"), on_compact=False),  # noqa: E501
     Rule("bank_card", "privacy", 0.9, re.compile(r"(?<!\d)(\d{16,19})(?!\d)"), valid=luhn_ok, group=1),
     Rule("id_card", "privacy", 0.95, re.compile(r"(?<!\d)(\d{17}[\dx])(?![\dx])"), valid=id_card_ok, group=1),
-    Rule("code_request", "fraud", 0.9, quotable=True, regex=re.compile(r"(?:验证码|校验码|动态码|短信码).{0,6}(?:发|告诉|给|报|截图)|(?:发|告诉|给|报)(?:我|一下).{0,4}(?:验证码|校验码|动态码)")),  # noqa: E501
+    Rule("code_request", "fraud", 0.9, quotable=True, regex=re.compile(r"(?:验证码|校验码|动态码|短信码).{0,6}(?:发|告诉|给|报|截图)|(?:发|告诉|给|报)(?:我|一下).{0,4}(?:验证码|校验码|动态码)|(?:需|请|须|需要)提供.{0,4}(?:验证码|校验码|动态码)")),  # noqa: E501
     Rule("transfer_request", "fraud", 0.6, quotable=True, regex=re.compile(r"(?:先|请|需要|马上)?(?:转账|打款|汇款|交(?:保证金|押金|手续费|解冻费))(?:到|给|至)?(?:我|这个|以下|指定)")),  # noqa: E501
 )  # fmt: skip
 

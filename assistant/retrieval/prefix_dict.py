@@ -30,9 +30,9 @@ _ABSENT = -1
 class PrefixDict:
     """The ``FREQ`` mapping jieba reads (``get``, ``in``, ``[]``) and ``add_word`` writes."""
 
-    def __init__(self, path: Path, load: Callable[[], dict[str, int]], full: dict[str, int] | None = None) -> None:
-        self._path, self._load = path, load
-        self._full = full
+    def __init__(self, owner: jieba.Tokenizer, path: Path, load: Callable[[], dict[str, int]]) -> None:
+        self._owner, self._path, self._load = owner, path, load
+        self._full: dict[str, int] | None = None
         self._seen: dict[str, int] = {}  # looked-up entries, _ABSENT for a miss
         self._added: dict[str, int] = {}  # add_word at run time, kept across a full load
         self._lock = threading.Lock()
@@ -43,10 +43,12 @@ class PrefixDict:
         return self._full is not None
 
     def load_all(self) -> None:
+        """Hands jieba the plain dict, so bulk lookups no longer pass through this class."""
         with self._lock:
             if self._full is None:
                 self._full = {**self._load(), **self._added}
                 self._seen.clear()
+            self._owner.FREQ = self._full
 
     def _lookup(self, key: str) -> int | None:
         if self._full is not None:
@@ -92,11 +94,10 @@ def install(tokenizer: jieba.Tokenizer, folder: Path | None = None) -> PrefixDic
     dictionary = Path(tokenizer.dictionary or Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME)
     folder = folder or Path(tempfile.gettempdir())
     path = folder / f"shequn-jieba-{jieba.__version__}-{dictionary.stat().st_size}.sqlite"
-    full = None
     if not path.exists():
         full, total = _full_table(tokenizer.dictionary)
         _write_table(path, full, total)
-    prefix = PrefixDict(path, lambda: _full_table(tokenizer.dictionary)[0], full)
+    prefix = PrefixDict(tokenizer, path, lambda: _full_table(tokenizer.dictionary)[0])
     tokenizer.FREQ, tokenizer.total = prefix, _read_total(path)
     tokenizer.initialized = True
     return prefix

@@ -68,3 +68,10 @@ def test_moves_into_memory_after_many_lookups(lazy: jieba.Tokenizer, monkeypatch
     assert isinstance(freq, PrefixDict) and not freq.in_memory
     list(lazy.cut("我想问一下宝宝的奶粉怎么退货，运费是谁出的呀", HMM=False))
     assert freq.in_memory and type(lazy.FREQ) is dict and lazy.FREQ.get("宝宝", 0) > 0
+
+
+def test_first_run_keeps_the_table_it_built(tmp_path: Path) -> None:
+    tokenizer = jieba.Tokenizer()
+    prefix = install(tokenizer, tmp_path)
+    assert prefix.in_memory and type(tokenizer.FREQ) is dict
+    assert tokenizer.total == prefix.total > 0

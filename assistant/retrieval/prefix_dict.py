@@ -31,22 +31,29 @@ class PrefixDict:
     """The ``FREQ`` mapping jieba reads (``get``, ``in``, ``[]``) and ``add_word`` writes."""
 
     def __init__(self, owner: jieba.Tokenizer, path: Path, load: Callable[[], dict[str, int]]) -> None:
-        self._owner, self._path, self._load = owner, path, load
+        self._owner, self._load = owner, load
         self._full: dict[str, int] | None = None
         self._seen: dict[str, int] = {}  # looked-up entries, _ABSENT for a miss
         self._added: dict[str, int] = {}  # add_word at run time, kept across a full load
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+    @property
+    def total(self) -> int:
+        """The dictionary's frequency total (jieba's ``Tokenizer.total``)."""
+        with self._lock:
+            return int(self._db.execute("SELECT total FROM meta").fetchone()[0])
 
     @property
     def in_memory(self) -> bool:
         return self._full is not None
 
-    def load_all(self) -> None:
-        """Hands jieba the plain dict, so bulk lookups no longer pass through this class."""
+    def load_all(self, table: dict[str, int] | None = None) -> None:
+        """Hands jieba the plain dict (``table`` when the caller already holds it), so bulk
+        lookups no longer pass through this class."""
         with self._lock:
             if self._full is None:
-                self._full = {**self._load(), **self._added}
+                self._full = {**(table if table is not None else self._load()), **self._added}
                 self._seen.clear()
             self._owner.FREQ = self._full
 
@@ -59,8 +66,6 @@ class PrefixDict:
                 self.load_all()
                 return self._lookup(key)
             with self._lock:
-                if self._db is None:
-                    self._db = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, check_same_thread=False)
                 row = self._db.execute("SELECT f FROM freq WHERE k = ?", (key,)).fetchone()
             value = _ABSENT if row is None else int(row[0])
             self._seen[key] = value
@@ -94,12 +99,15 @@ def install(tokenizer: jieba.Tokenizer, folder: Path | None = None) -> PrefixDic
     dictionary = Path(tokenizer.dictionary or Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME)
     folder = folder or Path(tempfile.gettempdir())
     path = folder / f"shequn-jieba-{jieba.__version__}-{dictionary.stat().st_size}.sqlite"
+    full = None
     if not path.exists():
         full, total = _full_table(tokenizer.dictionary)
         _write_table(path, full, total)
     prefix = PrefixDict(tokenizer, path, lambda: _full_table(tokenizer.dictionary)[0])
-    tokenizer.FREQ, tokenizer.total = prefix, _read_total(path)
+    tokenizer.FREQ, tokenizer.total = prefix, prefix.total
     tokenizer.initialized = True
+    if full is not None:
+        prefix.load_all(full)  # just loaded to build the copy: keep it rather than load it again
     return prefix
 
 
@@ -115,11 +123,6 @@ def _write_table(path: Path, freq: dict[str, int], total: int) -> None:
         db.commit()
     os.chmod(tmp, 0o644)  # mkstemp makes it private; other users on the machine read it too
     os.replace(tmp, path)
-
-
-def _read_total(path: Path) -> int:
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        return int(db.execute("SELECT total FROM meta").fetchone()[0])
 
 
 def _full_table(dictionary: str | None) -> tuple[dict[str, int], int]:

@@ -64,7 +64,8 @@ class Tokenizer:
                     jieba.add_word(word, freq=2000)
 
     def load_dictionary(self) -> None:
-        """All of jieba's dictionary in memory now, before bulk segmentation (ingest)."""
+        """All of jieba's dictionary in memory now (a server at start, a benchmark before timing);
+        bulk segmentation gets there by itself after ``FULL_LOAD_AFTER`` lookups."""
         self._dictionary.load_all()
 
     @cached_property

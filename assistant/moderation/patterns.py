@@ -65,22 +65,24 @@ RULES = (
 
 
 NAME_PHRASES = "phrases"
+_IDENTIFIERS = tuple(r for r in RULES if not r.quotable)
+_PHRASES = tuple(r for r in RULES if r.quotable)
 
 
 def check(norm: Normalized) -> Check:
     """Identifiers and links: actionable whatever the context."""
-    return _check(norm, NAME, [r for r in RULES if not r.quotable])
+    return _check(norm, NAME, _IDENTIFIERS)
 
 
 def check_phrases(norm: Normalized) -> Check:
     """Request phrases (发验证码, 先转账): discounted when the message is a warning."""
-    return _check(norm, NAME_PHRASES, [r for r in RULES if r.quotable])
+    return _check(norm, NAME_PHRASES, _PHRASES)
 
 
-def _check(norm: Normalized, name: str, rules: list[Rule]) -> Check:
+def _check(norm: Normalized, name: str, rules: tuple[Rule, ...]) -> Check:
     scores: dict[str, float] = {}
     evidence: list[Evidence] = []
-    posted = _posted_form(norm.original)
+    posted = _posted_form(norm.original) if any(not r.on_compact for r in rules) else ""
     for rule in rules:
         haystack = norm.text if rule.on_compact else posted
         for match in rule.regex.finditer(haystack):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from assistant.config_files import load_yaml_model
 
 
 class AnsweringPolicy(BaseModel):
@@ -56,7 +57,4 @@ def answering_policy_path(data_dir: Path, community: str) -> Path:
 
 
 def load_answering_policy(data_dir: Path, community: str | None) -> AnsweringPolicy:
-    path = answering_policy_path(data_dir, community) if community else None
-    if path is None or not path.exists():
-        return AnsweringPolicy()
-    return AnsweringPolicy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return load_yaml_model(AnsweringPolicy, answering_policy_path(data_dir, community) if community else None)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from assistant.config_files import load_yaml_model
 from assistant.moderation.models import CATEGORIES, Action, Severity
 
 #: What a category costs a community when it gets through (before score adjustments).
@@ -87,9 +87,4 @@ def policy_path(data_dir: Path, community: str) -> Path:
 
 
 def load_policy(data_dir: Path, community: str | None) -> Policy:
-    if community is None:
-        return Policy()
-    path = policy_path(data_dir, community)
-    if not path.exists():
-        return Policy()
-    return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return load_yaml_model(Policy, policy_path(data_dir, community) if community else None)

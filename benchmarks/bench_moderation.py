@@ -20,6 +20,7 @@ import httpx
 
 from assistant.moderation.engine import Moderator
 from assistant.settings import Settings
+from evals.metrics import latency_ms
 
 PIECES = [
     "今天的直播课讲得真好，老师辛苦了，作业已经交了",
@@ -60,13 +61,13 @@ def bench_in_process(n: int) -> dict[str, float]:
     moderator = Moderator.for_community(Settings(), None)
     texts = messages(n)
     moderator.moderate(texts[0])
-    latencies = []
+    seconds = []
     for text in texts:
         began = time.perf_counter()
         moderator.moderate(text)
-        latencies.append((time.perf_counter() - began) * 1000)
-    latencies.sort()
-    return {"single_p50_ms": round(latencies[n // 2], 3), "single_p95_ms": round(latencies[int(n * 0.95)], 3)}
+        seconds.append(time.perf_counter() - began)
+    latency = latency_ms(seconds)
+    return {"single_p50_ms": latency["p50"], "single_p95_ms": latency["p95"]}
 
 
 def bench_api(requests: int) -> dict[str, float]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from assistant.knowledge.loader import load_knowledge
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.settings import PROJECT_ROOT, Settings
+from evals.metrics import latency_ms
 
 PRODUCTS = ["奶粉", "纸尿裤", "拉拉裤", "米粉", "奶瓶", "湿巾", "童装", "学步鞋", "Excel课", "写作课", "年卡", "PPT课"]
 TOPICS = [
@@ -67,18 +68,18 @@ def bench_ingest_and_search(n: int, queries: int) -> dict[str, float]:
             for _ in range(queries)
         ]
         index.search(texts[0], "bench", k=5)
-        latencies = []
+        seconds = []
         for text in texts:
             t = time.perf_counter()
             index.search(text, "bench", k=5)
-            latencies.append((time.perf_counter() - t) * 1000)
-        latencies.sort()
+            seconds.append(time.perf_counter() - t)
+        latency = latency_ms(seconds)
         return {
             "entries": n,
             "ingest_seconds": round(ingest_s, 2),
             "ingest_entries_per_s": round(n / ingest_s, 1),
-            "search_p50_ms": round(latencies[len(latencies) // 2], 2),
-            "search_p95_ms": round(latencies[int(len(latencies) * 0.95)], 2),
+            "search_p50_ms": latency["p50"],
+            "search_p95_ms": latency["p95"],
             "search_queries": queries,
         }
 

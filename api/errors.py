@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.config_files import ConfigFileError
 from assistant.retrieval.index import UnknownCommunity
 
 log = logging.getLogger("shequn.api")
@@ -51,6 +52,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(UnknownCommunity)
     async def _unknown_community(_: Request, exc: UnknownCommunity) -> JSONResponse:
         return _response(404, "unknown_community", f"no knowledge indexed for community {exc.args[0]!r}")
+
+    @app.exception_handler(ConfigFileError)
+    async def _bad_config(_: Request, exc: ConfigFileError) -> JSONResponse:
+        """The request is fine; the operator's file for its community is not, until fixed."""
+        details = [{"file": str(exc.path), "reason": r} for r in exc.reasons]
+        return _response(503, "invalid_config", str(exc), details)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -9,9 +9,18 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigFileError(ValueError):
+    """A settings file that cannot be used, with the file and every reason. Nothing falls back
+    to defaults: a community whose policy is broken must not be moderated by another one."""
+
+    def __init__(self, path: Path, reasons: list[str]) -> None:
+        super().__init__(f"invalid settings file {path}: {'; '.join(reasons)}")
+        self.path, self.reasons = path, reasons
 
 
 def load_yaml_model(model: type[M], path: Path | None) -> M:
@@ -28,4 +37,14 @@ def load_yaml_model(model: type[M], path: Path | None) -> M:
 @lru_cache(maxsize=256)
 def _parsed(model: type[M], path: Path, mtime_ns: int, size: int) -> M:
     """Keyed by modification time and size, so a changed file is parsed again."""
-    return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigFileError(path, [f"not readable as UTF-8 YAML: {' '.join(str(exc).split())}"]) from exc
+    if not isinstance(data, dict):
+        raise ConfigFileError(path, [f"must be a mapping of settings, not {type(data).__name__}"])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        reasons = [f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors()]
+        raise ConfigFileError(path, reasons) from exc

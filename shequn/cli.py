@@ -406,7 +406,12 @@ def _default_report_dir(suite: str) -> Path:
 
 
 def main() -> None:
+    from assistant.config_files import ConfigFileError
+
     try:
         app()
+    except ConfigFileError as exc:
+        typer.echo(dumps({"error": str(exc), "file": str(exc.path), "reasons": exc.reasons}))
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -75,11 +75,17 @@ def run_cli(*args: str, data_dir: Path, input: str | None = None, **extra: str) 
 
 
 @pytest.fixture(scope="session")
-def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``shequn ingest`` then ``shequn serve`` in its own data dir: real uvicorn, real HTTP
-    (its own dir because API tests upload documents)."""
-    sample_dir = tmp_path_factory.mktemp("api-data")
-    assert run_cli("ingest", data_dir=sample_dir).returncode == 0
+def api_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The served API's own data dir (API tests upload documents and write policy files)."""
+    data_dir = tmp_path_factory.mktemp("api-data")
+    assert run_cli("ingest", data_dir=data_dir).returncode == 0
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def api_url(api_data_dir: Path) -> Iterator[str]:
+    """``shequn ingest`` then ``shequn serve``: real uvicorn, real HTTP."""
+    sample_dir = api_data_dir
     port = free_port()
     with started_server(
         [str(BIN / "shequn"), "serve", "--port", str(port)], port, "/healthz", cli_env(sample_dir)

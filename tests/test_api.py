@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import httpx
 
 
@@ -80,3 +82,23 @@ def test_moderation_limits(api_url: str) -> None:
     assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty_input"
     wrong_type = httpx.post(f"{api_url}/v1/moderations", json={"input": 42})
     assert wrong_type.status_code == 422
+
+
+def test_a_broken_policy_file_is_a_named_config_error(api_url: str, api_data_dir: Path) -> None:
+    """The operator's broken file is named with its reasons (503 until fixed), not a bare 500;
+    and the fix applies to the next request without a restart."""
+    policy = api_data_dir / "answering" / "mombaby.yaml"
+    policy.parent.mkdir(exist_ok=True)
+    policy.write_text("answer_threshold: 0.4\nclarify_threshold: 0.5\n", encoding="utf-8")
+    try:
+        broken = httpx.post(f"{api_url}/v1/answers", json={"question": "怎么开发票", "community": "mombaby"})
+        error = broken.json()["error"]
+        assert broken.status_code == 503 and error["code"] == "invalid_config"
+        assert error["details"] == [
+            {"file": str(policy), "reason": "file: Value error, clarify_threshold must not exceed answer_threshold"}
+        ]
+        policy.write_text("answer_threshold: 0.6\nclarify_threshold: 0.5\n", encoding="utf-8")
+        fixed = httpx.post(f"{api_url}/v1/answers", json={"question": "怎么开发票", "community": "mombaby"})
+        assert fixed.status_code == 200
+    finally:
+        policy.unlink()

@@ -4,9 +4,9 @@ edit applies to the next call without a restart."""
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from assistant.answering.policy import answering_policy_path, load_answering_policy
+from assistant.config_files import ConfigFileError
 from assistant.moderation.policy import load_policy, policy_path
 
 
@@ -34,5 +34,24 @@ def test_answering_policy_file_is_validated(tmp_path: Path) -> None:
     path.write_text("answer_threshold: 0.6\nclarify_threshold: 0.5\n", encoding="utf-8")
     assert load_answering_policy(tmp_path, "club").answer_threshold == 0.6
     path.write_text("answer_threshold: 0.4\nclarify_threshold: 0.5\n", encoding="utf-8")
-    with pytest.raises(ValidationError, match="clarify_threshold must not exceed answer_threshold"):
+    with pytest.raises(ConfigFileError, match="clarify_threshold must not exceed answer_threshold"):
         load_answering_policy(tmp_path, "club")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("threshold: [0.7\n", "not readable as UTF-8 YAML"),
+        ("- just\n- a list\n", "must be a mapping of settings, not list"),
+        ("threshold: 2\nthreshhold: 0.3\n", "threshold: Input should be less than or equal to 1"),
+    ],
+)
+def test_a_broken_policy_file_names_itself_and_every_reason(tmp_path: Path, text: str, reason: str) -> None:
+    path = policy_path(tmp_path, "club")
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigFileError) as caught:
+        load_policy(tmp_path, "club")
+    assert caught.value.path == path and reason in caught.value.reasons[0]
+    if "threshhold" in text:
+        assert caught.value.reasons[1].startswith("threshhold: Extra inputs are not permitted")

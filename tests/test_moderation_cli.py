@@ -89,3 +89,17 @@ def test_eval_moderation_reports_metrics(tmp_path: Path) -> None:
     assert metrics["evasion"]["caught_right_category"] == 1.0 and metrics["evasion"]["false_alarm_rate"] == 0.0
     assert len(metrics["dataset_errors"]) == 1
     assert "# Moderation eval" in (report / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_broken_policy_file_stops_with_its_name_and_reason(tmp_path: Path) -> None:
+    policy = tmp_path / "moderation" / "club.yaml"
+    policy.parent.mkdir()
+    policy.write_text("threshold: high\n", encoding="utf-8")
+    done = run_cli("moderate", "你好", "--community", "club", data_dir=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    reason = "threshold: Input should be a valid number, unable to parse string as a number"
+    assert json.loads(done.stdout) == {
+        "error": f"invalid settings file {policy}: {reason}",
+        "file": str(policy),
+        "reasons": [reason],
+    }

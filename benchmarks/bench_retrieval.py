@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -59,7 +60,7 @@ def bench_ingest_and_search(n: int, queries: int) -> dict[str, float]:
         index = KnowledgeIndex(Settings(data_dir=Path(tmp) / "data"))
         index.tokenizer.load_dictionary()  # jieba's dictionary load is start-up, not ingest
         started = time.perf_counter()
-        report = index.ingest(load_knowledge(path, community="bench"))
+        report = index.ingest(load_knowledge(path, community="bench"), workers=os.cpu_count() or 1)
         ingest_s = time.perf_counter() - started
         assert len(report.added) == n, report.errors[:3]
         rng = random.Random(11)

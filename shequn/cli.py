@@ -64,12 +64,15 @@ def ingest(
         Path | None, typer.Argument(help="Knowledge folder, or one FAQ file (YAML/JSONL) or script (.md).")
     ] = None,
     community: Community = None,
+    workers: Annotated[
+        int, typer.Option(min=0, max=64, help="Processes that segment and embed large ingests (0: one per core).")
+    ] = 0,
 ) -> None:
     """Validate and index knowledge incrementally; prints what was added/updated/removed."""
     from assistant.knowledge.loader import load_knowledge
 
     loaded = load_knowledge(path or _settings().knowledge_dir, community)
-    report = _index().ingest(loaded)
+    report = _index().ingest(loaded, workers or os.cpu_count() or 1)
     for error in report.errors:
         where = f"{error.file}:{error.line}" if error.line else error.file
         typer.echo(f"skipped {where}: {error.reason}", err=True)

@@ -7,6 +7,7 @@ import pytest
 
 from assistant.knowledge.loader import load_knowledge
 from assistant.knowledge.models import FaqEntry
+from assistant.retrieval.catalog import load_terms
 from assistant.retrieval.index import KnowledgeIndex, UnknownCommunity
 from tests.conftest import SAMPLE_KNOWLEDGE, make_settings
 
@@ -127,3 +128,39 @@ def test_second_index_sees_other_processes_ingest(tmp_path: Path) -> None:
     assert [h.id for h in reader.search("发货", "shop")] == ["a-1"]
     writer.ingest(load_knowledge(_faq_file(tmp_path / "b.jsonl", ENTRIES[1:2]), community="shop"))
     assert reader.search("发票怎么开", "shop")[0].id == "a-2"
+
+
+def test_ingest_in_worker_processes_builds_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forked workers segment and embed; records, BM25 terms, vectors and search results are
+    exactly those of a one-process ingest."""
+    from assistant.retrieval import index as index_module
+    from assistant.retrieval import ingest_workers
+
+    pools: list[int] = []
+
+    class CountedPool(ingest_workers.ProcessPoolExecutor):
+        def __init__(self, workers: int, **kwargs: object) -> None:
+            pools.append(workers)
+            super().__init__(workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index_module, "WRITE_CHUNK", 20)
+    monkeypatch.setattr(ingest_workers, "MIN_ENTRIES_PER_WORKER", 20)
+    monkeypatch.setattr(ingest_workers, "ProcessPoolExecutor", CountedPool)
+    loaded = load_knowledge(SAMPLE_KNOWLEDGE)
+    one = KnowledgeIndex(make_settings(tmp_path / "one"))
+    one.ingest(loaded, workers=1)
+    assert pools == []
+    two = KnowledgeIndex(make_settings(tmp_path / "two"))
+    report = two.ingest(loaded, workers=2)
+    assert pools and set(pools) == {2}
+
+    assert report.communities == {c: one.count(c) for c in one.communities()}
+    for scope in one.communities():
+        assert two._scope(scope).records == one._scope(scope).records
+        assert load_terms(two._terms_path(scope)) == load_terms(one._terms_path(scope))
+        ids = sorted(one._scope(scope).records)
+        stored = [index.store._collection(scope).get(ids=ids, include=["embeddings"]) for index in (one, two)]
+        assert stored[0]["ids"] == stored[1]["ids"]
+        assert (stored[0]["embeddings"] == stored[1]["embeddings"]).all()
+    for question in ["奶粉怎么冲", "直播回放在哪看", "发票抬头写错了"]:
+        assert two.search(question, k=5) == one.search(question, k=5)

@@ -4,6 +4,8 @@ from pydantic import ValidationError
 
 from assistant.moderation.classifier import TextClassifier
 from assistant.moderation.engine import Moderator, builtin_classifier
+from assistant.moderation.lexicon import Lexicon
+from assistant.moderation.normalize import normalize
 from assistant.moderation.patterns import id_card_ok, luhn_ok
 from assistant.moderation.policy import Policy
 
@@ -71,3 +73,15 @@ def test_batch_equals_one_by_one(moderator: Moderator) -> None:
     assert [v.model_dump() for v in moderator.moderate_many(texts)] == [
         moderator.moderate(t).model_dump() for t in texts
     ]
+
+
+def test_a_clause_mark_only_hides_a_word_in_a_spelled_out_message() -> None:
+    """The normaliser drops punctuation so that 加，微，信 reads 加微信; in ordinary prose the
+    same dropping would glue 小腿上，吊牌 into 上吊."""
+    lexicon = Lexicon.build()
+    prose = lexicon.check(normalize("裤腿吊在小腿上，吊牌还没剪"))
+    assert "self_harm" not in prose.scores and not prose.evidence
+    spelled = lexicon.check(normalize("加，微，信，领红包"))
+    assert spelled.scores["spam_ads"] == 1.0
+    assert [e.text for e in spelled.evidence] == ["加，微，信"]  # 加微信 and 加v信 are one term
+    assert lexicon.check(normalize("实在想不开，上 吊算了")).scores["self_harm"] == 1.0

@@ -72,7 +72,12 @@ class Lexicon:
     def __init__(self, terms: Iterable[Term], allow: Iterable[str]) -> None:
         self.terms = ahocorasick.Automaton()
         self.spelled = ahocorasick.Automaton()  # the same terms spelled in pinyin: shua dan → 刷单
-        for term in terms:
+        strongest: dict[tuple[str, str], Term] = {}
+        for term in terms:  # 加微信 and 加v信 are one term once normalised: one piece of evidence
+            known = strongest.get((term.category, term.word))
+            if known is None or term.weight > known.weight:
+                strongest[(term.category, term.word)] = term
+        for term in strongest.values():
             self.terms.add_word(term.word, (*self.terms.get(term.word, ()), term))
             key = _pinyin_key(term.word)
             if key:
@@ -105,6 +110,8 @@ class Lexicon:
             for term in terms
             if not any(a <= end + 1 - len(term.word) and end < b for a, b in allowed)
         ]
+        if not norm.spelled_out:
+            matches = [m for m in matches if not norm.crosses_clause(m[0], m[1])]
         scores: dict[str, float] = {}
         evidence: list[Evidence] = []
         for begin, stop, term in matches:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 
 import ahocorasick
@@ -26,6 +26,8 @@ _SYMBOLS = {
     "💣": "炸弹", "💊": "药", "🎰": "赌", "🔞": "成人", "💰": "钱", "💵": "钱",
 }  # fmt: skip
 _NUMERALS = dict(zip("零〇洞幺一壹二贰两三叁四肆五伍六陆七柒八捌九玖", "00011122233445566778899", strict=True))
+#: Marks that end a clause; a '.' is left out, being the disguise in 微.信.
+_CLAUSE_MARKS = frozenset("，。！？；：、,!?;\n")
 #: Shorter runs are words (一下, 三个, 两天), not disguised numbers.
 MIN_NUMERAL_RUN = 4
 
@@ -42,6 +44,21 @@ class Normalized:
     def span(self, begin: int, end: int) -> tuple[int, int]:
         """Original span covering normalised characters ``[begin, end)``."""
         return self.starts[begin], self.ends[end - 1]
+
+    def crosses_clause(self, begin: int, end: int) -> bool:
+        """Normalised characters ``[begin, end)`` came from both sides of a clause mark (，。！？…):
+        小腿上，吊牌 holds 上吊 only because the comma was dropped."""
+        return any(
+            not _CLAUSE_MARKS.isdisjoint(self.original[self.ends[i] : self.starts[i + 1]])
+            for i in range(begin, end - 1)
+        )
+
+    @cached_property
+    def spelled_out(self) -> bool:
+        """Most characters stand apart (加，微，信 / 加 v 信): the separators are the disguise,
+        so a word across a clause mark is still that word."""
+        gaps = [self.starts[i + 1] > self.ends[i] for i in range(len(self.text) - 1)]
+        return bool(gaps) and sum(gaps) * 2 >= len(gaps)
 
 
 Piece = tuple[str, int, int]  # character, original start, original end

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,7 +52,23 @@ def _check_community(row: dict[str, Any], default: str | None, known: set[str]) 
     """Batch rows name their own community (or take the default); check it before any work."""
     wanted = row.get("community", default)
     if wanted is not None and wanted not in known:
-        raise ValueError(f"unknown community {wanted!r}; known: {sorted(known)}")
+        raise _unknown_community(wanted, known)
+
+
+def _unknown_community(name: str, known: Iterable[str]) -> ValueError:
+    """The caller's mistake, as the ``ValueError`` every command reports per line or on exit."""
+    return ValueError(f"unknown community {name!r}; known: {sorted(known)}")
+
+
+@contextmanager
+def _community_checked(index: Any) -> Iterator[None]:
+    """``UnknownCommunity`` from the index inside becomes ``_unknown_community``."""
+    from assistant.retrieval.index import UnknownCommunity
+
+    try:
+        yield
+    except UnknownCommunity as exc:
+        raise _unknown_community(exc.args[0], index.communities()) from exc
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -93,18 +111,14 @@ def search(
     output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
 ) -> None:
     """Hybrid (dense + BM25) search of the knowledge base."""
-    from assistant.retrieval.index import UnknownCommunity
-
     index = _index()
     community = community or _settings().default_community
 
     def run(q: str, c: str | None, n: int) -> list[dict[str, Any]]:
         if not q.strip():
             raise ValueError("empty question")
-        try:
+        with _community_checked(index):
             return [h.model_dump() for h in index.search(q, c, n, kind)]
-        except UnknownCommunity as exc:
-            raise ValueError(f"unknown community {exc.args[0]!r}; known: {index.communities()}") from exc
 
     if input is None:
         if query is None:
@@ -251,18 +265,15 @@ def ask(
     from pydantic import TypeAdapter, ValidationError
 
     from assistant.answering.models import Turn
-    from assistant.retrieval.index import UnknownCommunity
 
     answerer = _answerer()
     community = community or _settings().default_community
     turns = TypeAdapter(list[Turn])
 
     def run(row: dict[str, Any]) -> str:
-        try:
+        with _community_checked(answerer.index):
             result = answerer.answer(row["question"], row.get("community", community), turns.validate_python(
                 row.get("history") or []), row.get("member"))  # fmt: skip
-        except UnknownCommunity as exc:
-            raise ValueError(f"unknown community {exc.args[0]!r}; known: {answerer.index.communities()}") from exc
         return result.model_dump_json()  # type: ignore[no-any-return]
 
     if input is None:

@@ -8,13 +8,15 @@ milliseconds and one message well under one.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
 import joblib
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -27,6 +29,8 @@ from assistant.moderation.models import CATEGORIES
 from assistant.moderation.normalize import normalize
 
 RISKY = "risky"
+#: Joins a batch's texts for one scan; never inside a vocabulary n-gram.
+_SEPARATOR = "\x00"
 #: Categories need this many positive examples before a per-category model is trained.
 MIN_POSITIVES = 8
 
@@ -75,35 +79,41 @@ class TextClassifier:
         """Scores in (0, 1), one row per text already in comparison form (``features``) and one
         column per label; 0.5 is the cut that maximised that label's cross-validated F1.
 
-        Equivalent to ``vectorizer.transform`` (sublinear TF, IDF, L2) and a product with the
-        weights, but builds the sparse matrix directly: sklearn's ``transform`` costs ~1.4 ms
-        of fixed overhead per call, this ~0.05 ms, and the arithmetic runs once per batch
-        instead of per text."""
-        analyse = self._analyser
-        vocabulary = self.vectorizer.vocabulary_
-        columns: list[int] = []
-        counts: list[int] = []
-        indptr = [0]
+        Equivalent to ``vectorizer.transform`` (char_wb n-grams, sublinear TF, IDF, L2) and a
+        product with the weights, but the whole batch is one Aho-Corasick scan for the
+        vocabulary's n-grams: sklearn's ``transform`` costs ~1.4 ms of fixed overhead per call,
+        and its per-text Python analyser and lookups were a quarter of batch moderation."""
+        starts, padded, position = [], [], 0
         for text in normalized:
-            found: dict[int, int] = {}
-            for gram in analyse(text):
-                column = vocabulary.get(gram)
-                if column is not None:
-                    found[column] = found.get(column, 0) + 1
-            columns.extend(found)
-            counts.extend(found.values())
-            indptr.append(len(columns))
-        column_ids = np.asarray(columns, dtype=np.intp)
-        values = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * self.vectorizer.idf_[column_ids]
-        rows = np.repeat(np.arange(len(normalized)), np.diff(indptr))
+            # char_wb n-grams come from each whitespace-separated word padded with one space.
+            words = "".join(f" {word} " for word in text.lower().split())
+            starts.append(position)
+            padded.append(words)
+            position += len(words) + 1
+        found = list(self._ngrams.iter(_SEPARATOR.join(padded)))
+        flat = np.fromiter(itertools.chain.from_iterable(found), dtype=np.intp, count=2 * len(found))
+        ends, columns = flat[0::2], flat[1::2]
+        size = len(self.vectorizer.idf_)
+        # Matches come in text order; one key per (text, n-gram) with its count.
+        keys, counts = np.unique((np.searchsorted(starts, ends, side="right") - 1) * size + columns, return_counts=True)
+        rows, column_ids = np.divmod(keys, size)
+        values = (1.0 + np.log(counts)) * self.vectorizer.idf_[column_ids]
         values /= np.sqrt(np.bincount(rows, weights=values * values, minlength=len(normalized)))[rows]
-        matrix = csr_matrix((values, column_ids, indptr), shape=(len(normalized), len(self.vectorizer.idf_)))
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=len(normalized)))))
+        matrix = csr_matrix((values, column_ids, indptr), shape=(len(normalized), size))
         logits = matrix @ self._weights_by_feature + self.bias
         return 1.0 / (1.0 + np.exp(-logits))  # type: ignore[no-any-return]
 
     @cached_property
-    def _analyser(self) -> Callable[[str], list[str]]:
-        return self.vectorizer.build_analyzer()  # type: ignore[no-any-return]
+    def _ngrams(self) -> ahocorasick.Automaton:
+        """The vocabulary's n-grams, valued by column (none spans two words, so none spans the
+        separator or two texts)."""
+        automaton = ahocorasick.Automaton()
+        for gram, column in self.vectorizer.vocabulary_.items():
+            if _SEPARATOR not in gram:
+                automaton.add_word(gram, column)
+        automaton.make_automaton()
+        return automaton
 
     @cached_property
     def _weights_by_feature(self) -> np.ndarray:

@@ -10,6 +10,7 @@ leftmost-longest.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
@@ -30,6 +31,7 @@ _NUMERALS = dict(zip("零〇洞幺一壹二贰两三叁四肆五伍六陆七柒�
 _CLAUSE_MARKS = frozenset("，。！？；：、,!?;\n")
 #: Shorter runs are words (一下, 三个, 两天), not disguised numbers.
 MIN_NUMERAL_RUN = 4
+_NUMERAL_RUN = re.compile(f"[{''.join(_NUMERALS)}0-9]{{{MIN_NUMERAL_RUN},}}")
 
 
 @dataclass(frozen=True)
@@ -99,17 +101,15 @@ def _fold_char(char: str) -> str:
 
 
 def _numerals(pieces: list[Piece]) -> list[Piece]:
-    out = list(pieces)
-    run: list[int] = []
-    for i, (char, _, _) in enumerate([*pieces, ("", 0, 0)]):
-        if char in _NUMERALS or (char.isdigit() and char.isascii()):
-            run.append(i)
-            continue
-        if len(run) >= MIN_NUMERAL_RUN and any(pieces[j][0] in _NUMERALS for j in run):
-            for j in run:
-                c, s, e = pieces[j]
-                out[j] = (_NUMERALS.get(c, c), s, e)
-        run = []
+    """Runs of spoken digits (幺三八…) become digits; a run must hold at least one numeral
+    character, so plain numbers and a lone 一 stay as they are."""
+    out = pieces
+    for run in _NUMERAL_RUN.finditer("".join(p[0] for p in pieces)):
+        if any(c in _NUMERALS for c in run.group()):
+            out = list(out) if out is pieces else out
+            for j in range(run.start(), run.end()):
+                char, start, end = pieces[j]
+                out[j] = (_NUMERALS.get(char, char), start, end)
     return out
 
 

@@ -6,6 +6,7 @@ hash of the policy so a decision can be traced to the rules in force."""
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -33,7 +34,7 @@ DEFAULT_CATEGORY_ACTIONS: dict[str, Action] = {"self_harm": "review"}
 class Policy(BaseModel):
     """Defaults are a sensible starting point for a brand or learning group."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     keywords: dict[str, list[str]] = Field(default_factory=dict, description="Extra terms per category.")
     allow: list[str] = Field(default_factory=list, description="Phrases never flagged (brand names, products).")
@@ -65,8 +66,9 @@ class Policy(BaseModel):
         base = self.thresholds.get(category, self.threshold)
         return max(base, self.model_only_threshold) if model_only else base
 
-    @property
+    @cached_property
     def version(self) -> str:
+        """Hash of the settings, stamped on every verdict (frozen, so computed once)."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
 
 

@@ -14,10 +14,12 @@ from assistant.answering.offline import UnsafeSlot, fill_slots
 from assistant.answering.service import Answerer
 from assistant.llm.base import FakeChatModel, LLMUnavailable
 from assistant.llm.openai_compat import OpenAIChatModel
-from assistant.moderation.engine import ModerationService
+from assistant.moderation.engine import ModerationService, Moderator
+from assistant.moderation.policy import Policy
 from assistant.retrieval.index import KnowledgeIndex, UnknownCommunity
 from assistant.store.question_log import QuestionLog
 from tests.conftest import make_settings
+from tests.fixed_model import FixedScores
 from tests.stub_openai import serve_stub
 
 PAYMENT = "小程序商城支持哪些支付方式？"
@@ -60,6 +62,22 @@ def test_risky_question_is_refused_not_answered(sample_dir: Path, tmp_path: Path
     assert result.decision == "refuse" and result.handoff.needed
     assert result.moderation.risky and result.citations == []
     assert "risky question" in (result.handoff.reason or "")
+
+
+@pytest.mark.parametrize(("risky", "fraud", "decision"), [(0.9, 0.4, "handoff"), (0.95, 0.9, "refuse")])
+def test_a_weak_model_only_suspicion_goes_to_a_person_not_a_refusal(
+    sample_dir: Path, tmp_path: Path, risky: float, fraud: float, decision: str
+) -> None:
+    """Flagged by the classifier alone at 0.65 (no term, no pattern): the member is not told
+    they broke a rule on a guess; a strong model score is still refused."""
+    answerer = _answerer(sample_dir, tmp_path)
+    suspicious = Moderator(Policy(), {"classifier": FixedScores(risky=risky, fraud=fraud)})
+    answerer.moderation.moderator = lambda community: suspicious  # type: ignore[method-assign]
+    result = answerer.answer(PAYMENT, "mombaby")
+    assert result.moderation.categories == ["fraud"] and result.citations == []
+    assert result.decision == decision and result.handoff.needed
+    assert "fraud" in (result.handoff.reason or "")
+    assert answerer.log is not None and answerer.log.rows() == []  # a risk, not a knowledge gap
 
 
 def test_member_in_crisis_gets_care_not_a_rule(sample_dir: Path, tmp_path: Path) -> None:

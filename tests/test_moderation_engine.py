@@ -8,6 +8,7 @@ from assistant.moderation.lexicon import Lexicon
 from assistant.moderation.normalize import normalize
 from assistant.moderation.patterns import id_card_ok, luhn_ok
 from assistant.moderation.policy import Policy
+from tests.fixed_model import FixedScores
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +86,15 @@ def test_a_clause_mark_only_hides_a_word_in_a_spelled_out_message() -> None:
     assert spelled.scores["spam_ads"] == 1.0
     assert [e.text for e in spelled.evidence] == ["加，微，信"]  # 加微信 and 加v信 are one term
     assert lexicon.check(normalize("实在想不开，上 吊算了")).scores["self_harm"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("risky", "fraud", "flagged"),
+    [(0.9, 0.05, False), (0.9, 0.4, True), (0.6, 0.3, False)],
+)
+def test_an_unsure_category_needs_both_heads_to_lean_risky(risky: float, fraud: float, flagged: bool) -> None:
+    """When only the risky head is sure, its likeliest category is scored by both heads' mean:
+    a risky head firing on its own (p=0.9 on a plain service question) must not flag it."""
+    verdict = Moderator(Policy(), {"classifier": FixedScores(risky=risky, fraud=fraud)}).moderate("你们有线下班吗")
+    assert verdict.scores["fraud"] == pytest.approx((risky + fraud) / 2)
+    assert verdict.risky is flagged and verdict.categories == (["fraud"] if flagged else [])

@@ -13,6 +13,7 @@ from assistant.answering.policy import AnsweringPolicy, load_answering_policy
 from assistant.llm.base import ChatModel, LLMUnavailable
 from assistant.moderation.engine import ModerationService
 from assistant.moderation.models import Verdict
+from assistant.moderation.policy import STRONG_EVIDENCE
 from assistant.prompts import Prompt, load_prompt
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.retrieval.models import SearchHit
@@ -80,8 +81,12 @@ class Answerer:
         blocking = [c for c in verdict.categories if c not in policy.answer_despite] if verdict.risky else []
         if blocking:
             reply = next((policy.category_replies[c] for c in blocking if c in policy.category_replies), None)
-            outcome = _Outcome("refuse", reply or policy.refuse_reply, [], f"risky question: {', '.join(blocking)}",
-                               "offline", 0.0)  # fmt: skip
+            if reply is None and _only_suspected(verdict, blocking):
+                reason = f"possible risk for a person to check: {', '.join(blocking)} (weak model score, no rule)"
+                outcome = _Outcome("handoff", policy.handoff_reply, [], reason, "offline", 0.0)
+            else:
+                outcome = _Outcome("refuse", reply or policy.refuse_reply, [], f"risky question: {', '.join(blocking)}",
+                                   "offline", 0.0)  # fmt: skip
             return self._result(outcome, question, verdict)
         query, hits, rewrite_error = self.retrieve(question, community, history)
         outcome = self._offline(hits, policy, community, member)
@@ -214,3 +219,10 @@ class Answerer:
             moderation=verdict,
             fallback_reason=outcome.fallback_reason,
         )
+
+
+def _only_suspected(verdict: Verdict, categories: Sequence[str]) -> bool:
+    """Only the classifier, and weakly, finds these categories: telling the member their
+    question breaks the rules would be an accusation on a guess, so a person looks instead."""
+    ruled = any(e.category in categories and not e.rule.startswith("classifier") for e in verdict.evidence)
+    return not ruled and all(verdict.scores.get(c, 0.0) < STRONG_EVIDENCE for c in categories)

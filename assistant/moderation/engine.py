@@ -123,8 +123,11 @@ class Moderator:
         if not labels and risky >= 0.05:
             scores["other"] = round(risky, 4)  # a model trained without categories
         elif risky >= 0.5 and max(row) < self.policy.threshold:
-            # Risky but no category head is sure: the likeliest category carries the risky score.
-            scores[labels[row.index(max(row))]] = round(risky, 4)
+            # Risky but no category head is sure: the likeliest category gets the mean of both
+            # opinions. Carrying the risky score alone let a head that over-weighs single
+            # characters (你, 那) refuse plain service questions at p=0.97.
+            likeliest = max(row)
+            scores[labels[row.index(likeliest)]] = round((risky + likeliest) / 2, 4)
         flagged = any(p >= self.policy.threshold_for(c) for c, p in scores.items())
         return Check(name=name, flagged=flagged, scores=scores, evidence=[], error=None)
 

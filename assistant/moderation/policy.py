@@ -72,13 +72,18 @@ class Policy(BaseModel):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
 
 
+#: A category score below this is weak evidence: a lower severity, and a question to hand to
+#: a person rather than refuse (when no rule supports it).
+STRONG_EVIDENCE = 0.7
+
+
 def severity_of(categories: list[str], scores: dict[str, float]) -> Severity:
     """Worst base severity among flagged categories, one step lower when the evidence is weak."""
     order = ("none", "low", "medium", "high")
     worst = 0
     for category in categories:
         level = order.index(BASE_SEVERITY[category])
-        if scores.get(category, 0.0) < 0.7:
+        if scores.get(category, 0.0) < STRONG_EVIDENCE:
             level = max(1, level - 1)
         worst = max(worst, level)
     return order[worst]  # type: ignore[return-value]

@@ -98,3 +98,10 @@ def test_an_unsure_category_needs_both_heads_to_lean_risky(risky: float, fraud: 
     verdict = Moderator(Policy(), {"classifier": FixedScores(risky=risky, fraud=fraud)}).moderate("你们有线下班吗")
     assert verdict.scores["fraud"] == pytest.approx((risky + fraud) / 2)
     assert verdict.risky is flagged and verdict.categories == (["fraud"] if flagged else [])
+
+
+def test_a_warning_that_quotes_a_scam_phrase_counts_the_quote_once(moderator: Moderator) -> None:
+    """「把验证码发」 is both a lexicon term and a request phrase: in a warning it is one quote,
+    not two pieces of evidence that add up past the threshold; the request itself still counts."""
+    assert not moderator.moderate("千万别把验证码发给任何人").risky
+    assert "fraud" in moderator.moderate("把验证码发给我，马上帮你解冻").categories

@@ -27,12 +27,15 @@ from assistant.moderation.lexicon import (
     Lexicon,
     counter_speech,
 )
+from assistant.moderation.lexicon import NAME as LEXICON
 from assistant.moderation.models import Check, Evidence, Verdict
 from assistant.moderation.normalize import Normalized, normalize
 from assistant.moderation.policy import Policy, load_policy, policy_path, severity_of
 from assistant.prompts import Prompt, load_prompt
 from assistant.settings import Settings
 
+#: Checks that find words a warning may quote (terms, request phrases), unlike identifiers.
+QUOTABLE_CHECKS = (LEXICON, patterns.NAME_PHRASES)
 #: Below this no score can reach a threshold, so there is nothing for a warning to discount.
 COUNTER_SPEECH_MIN = 0.2
 BUILTIN_MODEL = Path(str(resources.files("assistant.moderation") / "data" / "builtin.joblib"))
@@ -175,13 +178,20 @@ class Moderator:
 
 
 def _noisy_or(checks: list[Check], warning: bool) -> dict[str, float]:
-    """Per category 1 − Π(1 − score); in a warning, quotable evidence counts less."""
+    """Per category 1 − Π(1 − score); in a warning, quotable evidence counts less, and the
+    quote counts once: the term and the request phrase of 「别把验证码发给别人」 are one quote."""
     combined: dict[str, float] = {}
+    quoted: dict[str, float] = {}
     for check in checks:
         for category, score in check.scores.items():
             if warning and check.name != "patterns" and category in COUNTER_SPEECH_CATEGORIES:
                 score *= COUNTER_SPEECH_DISCOUNT
+                if check.name in QUOTABLE_CHECKS:
+                    quoted[category] = max(quoted.get(category, 0.0), score)
+                    continue
             combined[category] = 1.0 - (1.0 - combined.get(category, 0.0)) * (1.0 - score)
+    for category, score in quoted.items():
+        combined[category] = 1.0 - (1.0 - combined.get(category, 0.0)) * (1.0 - score)
     return combined
 
 
@@ -189,7 +199,7 @@ def _hard_categories(checks: list[Check], warning: bool) -> set[str]:
     """Categories decided by a rule (a full-weight term or a pattern), which no model may veto."""
     hard = set()
     for check in checks:
-        if check.name == "patterns" or (check.name in ("lexicon", "phrases") and not warning):
+        if check.name == "patterns" or (check.name in QUOTABLE_CHECKS and not warning):
             hard |= {c for c, s in check.scores.items() if s >= 0.7}
     return hard
 

@@ -31,6 +31,9 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(faq_app, name="faq")
 
+#: Below this many messages per process, forking and pickling cost more than they save.
+MIN_MESSAGES_PER_WORKER = 500
+
 Community = Annotated[
     str | None, typer.Option("--community", "-c", help="Community id (default: SHEQUN_DEFAULT_COMMUNITY or all).")
 ]
@@ -171,7 +174,7 @@ def moderate(
 ) -> None:
     """Risk verdict for a message, or each line of a JSONL file (adds "verdict")."""
     from assistant.moderation.engine import ModerationService
-    from shequn.workers import imap_in_workers
+    from assistant.workers import ForkedWorkers
 
     service = ModerationService(_settings())
     community = community or _settings().default_community
@@ -197,8 +200,8 @@ def moderate(
     service.moderator(community)  # load models before any worker forks, so they are shared
 
     handle = row_handler(_moderation_row, score)
-    processes = workers or os.cpu_count() or 1
-    counts = stream(input, output, handle, batch, lambda work, batches: imap_in_workers(work, batches, processes))
+    with ForkedWorkers(handle, workers or os.cpu_count() or 1, MIN_MESSAGES_PER_WORKER) as forked:
+        counts = stream(input, output, handle, batch, lambda _, batches: forked.imap(batches))
     typer.echo(dumps(counts), err=True)
 
 

@@ -133,19 +133,19 @@ def test_second_index_sees_other_processes_ingest(tmp_path: Path) -> None:
 def test_ingest_in_worker_processes_builds_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Forked workers segment and embed; records, BM25 terms, vectors and search results are
     exactly those of a one-process ingest."""
+    from assistant import workers
     from assistant.retrieval import index as index_module
-    from assistant.retrieval import ingest_workers
 
     pools: list[int] = []
 
-    class CountedPool(ingest_workers.ProcessPoolExecutor):
+    class CountedPool(workers.ProcessPoolExecutor):
         def __init__(self, workers: int, **kwargs: object) -> None:
             pools.append(workers)
             super().__init__(workers, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(index_module, "WRITE_CHUNK", 20)
-    monkeypatch.setattr(ingest_workers, "MIN_ENTRIES_PER_WORKER", 20)
-    monkeypatch.setattr(ingest_workers, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(index_module, "MIN_ENTRIES_PER_WORKER", 20)
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", CountedPool)
     loaded = load_knowledge(SAMPLE_KNOWLEDGE)
     one = KnowledgeIndex(make_settings(tmp_path / "one"))
     one.ingest(loaded, workers=1)

@@ -13,6 +13,7 @@ global, set before they fork.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -20,6 +21,11 @@ from types import TracebackType
 from typing import Any
 
 _work: Callable[[Any], Any] | None = None
+
+
+def processes(requested: int) -> int:
+    """The processes a ``--workers`` option asks for: 0 means one per core."""
+    return requested or os.cpu_count() or 1
 
 
 class ForkedWorkers:

@@ -5,7 +5,6 @@ Heavy imports (Chroma, FastAPI) happen inside commands so ``shequn search`` star
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -91,9 +90,10 @@ def ingest(
 ) -> None:
     """Validate and index knowledge incrementally; prints what was added/updated/removed."""
     from assistant.knowledge.loader import load_knowledge
+    from assistant.workers import processes
 
     loaded = load_knowledge(path or _settings().knowledge_dir, community)
-    report = _index().ingest(loaded, workers or os.cpu_count() or 1)
+    report = _index().ingest(loaded, processes(workers))
     for error in report.errors:
         where = f"{error.file}:{error.line}" if error.line else error.file
         typer.echo(f"skipped {where}: {error.reason}", err=True)
@@ -174,7 +174,7 @@ def moderate(
 ) -> None:
     """Risk verdict for a message, or each line of a JSONL file (adds "verdict")."""
     from assistant.moderation.engine import ModerationService
-    from assistant.workers import ForkedWorkers
+    from assistant.workers import ForkedWorkers, processes
 
     service = ModerationService(_settings())
     community = community or _settings().default_community
@@ -200,7 +200,7 @@ def moderate(
     service.moderator(community)  # load models before any worker forks, so they are shared
 
     handle = row_handler(_moderation_row, score)
-    with ForkedWorkers(handle, workers or os.cpu_count() or 1, MIN_MESSAGES_PER_WORKER) as forked:
+    with ForkedWorkers(handle, processes(workers), MIN_MESSAGES_PER_WORKER) as forked:
         counts = stream(input, output, handle, batch, lambda _, batches: forked.imap(batches))
     typer.echo(dumps(counts), err=True)
 

@@ -123,13 +123,13 @@ class Moderator:
 
     def _model_check(self, name: str, labels: list[str], row: list[float], risky: float) -> Check:
         scores = {label: p for label, p in zip(labels, row, strict=True) if p >= 0.05}
+        likeliest = max(row, default=0.0)
         if not labels and risky >= 0.05:
             scores["other"] = round(risky, 4)  # a model trained without categories
-        elif risky >= 0.5 and max(row) < self.policy.threshold:
+        elif risky >= 0.5 and likeliest < self.policy.threshold:
             # Risky but no category head is sure: the likeliest category gets the mean of both
             # opinions. Carrying the risky score alone let a head that over-weighs single
-            # characters (你, 那) refuse plain service questions at p=0.97.
-            likeliest = max(row)
+            # characters (你, 那) flag plain service questions at p ≥ 0.9.
             scores[labels[row.index(likeliest)]] = round((risky + likeliest) / 2, 4)
         flagged = any(p >= self.policy.threshold_for(c) for c, p in scores.items())
         return Check(name=name, flagged=flagged, scores=scores, evidence=[], error=None)
@@ -180,17 +180,18 @@ class Moderator:
 def _noisy_or(checks: list[Check], warning: bool) -> dict[str, float]:
     """Per category 1 − Π(1 − score); in a warning, quotable evidence counts less, and the
     quote counts once: the term and the request phrase of 「别把验证码发给别人」 are one quote."""
-    combined: dict[str, float] = {}
+    pieces: list[tuple[str, float]] = []
     quoted: dict[str, float] = {}
     for check in checks:
         for category, score in check.scores.items():
-            if warning and check.name != "patterns" and category in COUNTER_SPEECH_CATEGORIES:
+            if warning and check.name != patterns.NAME and category in COUNTER_SPEECH_CATEGORIES:
                 score *= COUNTER_SPEECH_DISCOUNT
                 if check.name in QUOTABLE_CHECKS:
                     quoted[category] = max(quoted.get(category, 0.0), score)
                     continue
-            combined[category] = 1.0 - (1.0 - combined.get(category, 0.0)) * (1.0 - score)
-    for category, score in quoted.items():
+            pieces.append((category, score))
+    combined: dict[str, float] = {}
+    for category, score in [*pieces, *quoted.items()]:
         combined[category] = 1.0 - (1.0 - combined.get(category, 0.0)) * (1.0 - score)
     return combined
 
@@ -199,7 +200,7 @@ def _hard_categories(checks: list[Check], warning: bool) -> set[str]:
     """Categories decided by a rule (a full-weight term or a pattern), which no model may veto."""
     hard = set()
     for check in checks:
-        if check.name == "patterns" or (check.name in QUOTABLE_CHECKS and not warning):
+        if check.name == patterns.NAME or (check.name in QUOTABLE_CHECKS and not warning):
             hard |= {c for c, s in check.scores.items() if s >= 0.7}
     return hard
 

@@ -1,6 +1,8 @@
 """Q&A over real HTTP: our own endpoint, and the OpenAI-compatible one driven by the real
 ``openai`` client and ``langchain-openai`` as bot frameworks would."""
 
+from pathlib import Path
+
 import httpx
 import openai
 import pytest
@@ -81,3 +83,24 @@ def test_langchain_openai_invoke_and_stream(api_url: str) -> None:
     assert "回放" in str(reply.content)
     streamed = "".join(str(chunk.content) for chunk in chat.stream("直播错过了可以看回放吗？"))
     assert streamed == reply.content
+
+
+def test_a_weak_model_only_suspicion_is_handed_to_a_person(api_url: str, api_data_dir: Path) -> None:
+    """The classifier alone weakly suspects fraud in an ordinary exchange question (≈0.5, no term
+    or pattern): the member is handed to a person with the flag and the reason, not told the
+    question broke a rule. The community's policy flags fraud from 0.2, so the test does not
+    hang on the model's exact score; a rule finding is still refused."""
+    policy = api_data_dir / "moderation" / "mombaby.yaml"
+    policy.parent.mkdir(exist_ok=True)
+    policy.write_text("thresholds: {fraud: 0.2}\nmodel_only_threshold: 0.2\n", encoding="utf-8")
+    try:
+        weak, ruled = (
+            httpx.post(f"{api_url}/v1/answers", json={"question": q, "community": "mombaby"}).json()
+            for q in ("童装size不对想换，要我自己付快递费寄回去吗", "退款找我，加 薇 信 tk8899 私聊，先转押金")
+        )
+    finally:
+        policy.unlink()
+    assert weak["decision"] == "handoff" and weak["citations"] == []
+    assert weak["moderation"]["categories"] == ["fraud"] and weak["moderation"]["scores"]["fraud"] < 0.7
+    assert weak["handoff"]["needed"] and "possible risk" in weak["handoff"]["reason"]
+    assert ruled["decision"] == "refuse" and "risky question" in ruled["handoff"]["reason"]

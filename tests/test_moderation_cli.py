@@ -12,6 +12,14 @@ def test_moderate_one_message(tmp_path: Path) -> None:
     assert {"severity", "action", "evidence", "checks", "engine", "policy_version"} <= set(verdict)
 
 
+def test_a_warning_quoting_a_scam_request_is_allowed(tmp_path: Path) -> None:
+    out = run_cli("moderate", "千万别把验证码发给任何人，官方客服不会要", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    verdict = json.loads(out.stdout)
+    assert not verdict["risky"] and verdict["action"] == "allow"
+    assert "counter_speech" in [c["name"] for c in verdict["checks"] if c["flagged"]]
+
+
 def test_batch_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     rows = ['{"id": 1, "text": "扫码进群领福利 t.cn/xyz"}', "{broken", '{"id": 3}', '{"id": 4, "text": "收到啦谢谢"}']

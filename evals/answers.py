@@ -28,6 +28,10 @@ DEFAULT_DATA = Path(__file__).parent / "data" / "answers.jsonl"
 CALIBRATION_DATA = Path(__file__).parent / "data" / "retrieval.jsonl"
 #: Most answerable questions the thresholds may hand to a person (the issue's bound).
 MAX_NEEDLESS_HANDOFF = 0.05
+#: Share of unanswerable questions the issue wants handed to a person.
+TARGET_HANDOFF_RECALL = 0.90
+#: Confidence thresholds the handoff trade-off table sweeps.
+TRADEOFF_THRESHOLDS = tuple(t / 100 for t in range(40, 82, 2))
 
 
 class AnswerCase(BaseModel):
@@ -145,7 +149,39 @@ def _metrics(cases: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for s, cs in sorted(by_style.items())
         },  # fmt: skip
+        "handoff_tradeoff": handoff_tradeoff(cases),
         "latency_ms": latency_ms([c["seconds"] for c in cases]),
+    }
+
+
+def handoff_tradeoff(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """What handing off every question whose confidence is below a threshold would cost in
+    needless handoffs and gain in handed-off unanswerable questions (a refused question counts
+    as handed off). It is the ROC of the confidence the engine decides on: an operator who
+    would rather hand off more picks a community's ``clarify_threshold`` from it knowing the
+    price, and a reviewer sees how far threshold tuning alone can go."""
+    answerable = [c["confidence"] for c in cases if c["group"] == "answerable"]
+    unanswerable = [c["confidence"] for c in cases if c["group"] == "unanswerable"]
+    if not answerable or not unanswerable:
+        return {"curve": [], "best_within_needless_bound": None, "cheapest_reaching_target": None}
+
+    def below(confidences: list[float], threshold: float) -> float:
+        return round(sum(c < threshold for c in confidences) / len(confidences), 4)
+
+    curve = [
+        {
+            "threshold": t,
+            "needless_handoff_rate": below(answerable, t),
+            "handoff_recall_unanswerable": below(unanswerable, t),
+        }
+        for t in TRADEOFF_THRESHOLDS
+    ]
+    within = [p for p in curve if p["needless_handoff_rate"] <= MAX_NEEDLESS_HANDOFF]
+    reaching = [p for p in curve if p["handoff_recall_unanswerable"] >= TARGET_HANDOFF_RECALL]
+    return {
+        "curve": curve,
+        "best_within_needless_bound": max(within, key=lambda p: p["handoff_recall_unanswerable"]) if within else None,
+        "cheapest_reaching_target": reaching[0] if reaching else None,
     }
 
 
@@ -238,4 +274,29 @@ def _markdown(header: dict[str, Any], metrics: dict[str, Any], cases: list[dict[
     ]
     for title, found in sections:
         parts += [f"## {title} ({len(found)})", table(found, headers)]
+    parts += _tradeoff_markdown(metrics["handoff_tradeoff"])
     return "\n\n".join(parts) + "\n"
+
+
+def _tradeoff_markdown(tradeoff: dict[str, Any]) -> list[str]:
+    if not tradeoff["curve"]:
+        return []
+    best, cheapest = tradeoff["best_within_needless_bound"], tradeoff["cheapest_reaching_target"]
+    within = "no threshold stays within the bound."
+    if best:
+        recall, threshold = best["handoff_recall_unanswerable"], best["threshold"]
+        within = f"{recall:.0%} of unanswerable questions handed off (below {threshold})."
+    reaching = "more than any threshold swept."
+    if cheapest:
+        needless, threshold = cheapest["needless_handoff_rate"], cheapest["threshold"]
+        reaching = f"{needless:.0%} needless handoffs (below {threshold})."
+    lines = [
+        f"With at most {MAX_NEEDLESS_HANDOFF:.0%} needless handoffs: {within}",
+        f"Handing off {TARGET_HANDOFF_RECALL:.0%} of unanswerable questions costs {reaching}",
+    ]
+    rows = [[p["threshold"], p["needless_handoff_rate"], p["handoff_recall_unanswerable"]] for p in tradeoff["curve"]]
+    return [
+        "## Handing off below a confidence threshold",
+        "\n".join(f"- {line}" for line in lines),
+        table(rows, ["hand off below", "needless handoffs", "unanswerable handed off"]),
+    ]

@@ -127,7 +127,9 @@ def test_eval_answers_writes_metrics_and_report(tmp_path: Path) -> None:
     assert metrics["groups"] == {"answerable": 1, "risky": 1, "unanswerable": 1}
     assert metrics["correct_top_citation"] == 1.0 and metrics["risky_answered"] == 0
     assert metrics["handoff_recall_unanswerable"] == 1.0
-    assert "Answers eval" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert metrics["handoff_tradeoff"]["curve"][-1]["handoff_recall_unanswerable"] == 1.0  # handed off: below 0.8
+    report = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "Answers eval" in report and "Handing off below a confidence threshold" in report
     calibrated = json.loads(
         run_cli("eval", "answers", "--calibrate", "--data", str(data), data_dir=tmp_path / "d").stdout
     )

@@ -100,6 +100,46 @@ def test_close_candidates_get_a_clarifying_question(sample_dir: Path, tmp_path: 
     assert all(f"{i}. " in result.answer for i in range(1, len(result.citations) + 1))
 
 
+def test_a_reply_to_the_clarifying_question_picks_an_entry_or_a_person(sample_dir: Path, tmp_path: Path) -> None:
+    answerer = _answerer(sample_dir, tmp_path)
+    asked = answerer.answer("退货", "mombaby")
+    assert asked.decision == "clarify" and len(asked.citations) >= 2
+    history = [Turn(role="user", content="退货"), Turn(role="assistant", content=asked.answer)]
+    second = asked.citations[1].id
+
+    picked = answerer.answer("第二个吧", "mombaby", history)
+    assert picked.decision == "answer" and [c.id for c in picked.citations] == [second]
+    assert picked.answer == _faq_answer(answerer.index, second) and picked.query == "退货"
+    assert answerer.log is not None
+    [row] = answerer.log.rows("mombaby")  # the question asked back, settled: not counted twice
+    assert (row.question, row.decision, row.candidates) == ("退货", "chosen", [second])
+
+    answerer.answer("退货", "mombaby")
+    rejected = answerer.answer("都不是", "mombaby", history)
+    assert rejected.decision == "handoff" and rejected.handoff.needed and rejected.citations == []
+    assert rejected.answer == answerer.policy("mombaby").handoff_reply
+    assert [r.decision for r in answerer.log.rows("mombaby")] == ["chosen", "handoff"]
+
+    (tmp_path / "other").mkdir()
+    unlogged = _answerer(sample_dir, tmp_path / "other")  # asked back by another deployment: logged anew
+    unlogged.answer("都不是", "mombaby", history)
+    assert unlogged.log is not None and [(r.question, r.decision) for r in unlogged.log.rows()] == [("退货", "handoff")]
+
+
+def test_a_pick_is_answered_even_if_a_classifier_suspects_it(sample_dir: Path, tmp_path: Path) -> None:
+    """Short replies are where a text classifier guesses worst; a reply our closed grammar
+    reads in full ("就是第一个吧") carries nothing to moderate — the verdict is still reported."""
+    answerer = _answerer(sample_dir, tmp_path)
+    asked = answerer.answer("退货", "mombaby")
+    history = [Turn(role="user", content="退货"), Turn(role="assistant", content=asked.answer)]
+    suspicious = Moderator(Policy(), {"classifier": FixedScores(risky=0.99, fraud=0.99)})
+    answerer.moderation.moderator = lambda community: suspicious  # type: ignore[method-assign]
+    picked = answerer.answer("就是第一个吧", "mombaby", history)
+    assert picked.decision == "answer" and picked.citations[0].id == asked.citations[0].id
+    assert picked.moderation.risky
+    assert answerer.answer("就是第一个吧", "mombaby").decision == "refuse"  # no question asked back: moderated
+
+
 def test_unknown_community_is_an_error(sample_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(UnknownCommunity):
         _answerer(sample_dir, tmp_path).answer(PAYMENT, "nope")

@@ -61,6 +61,21 @@ def test_openai_client_streams_the_same_answer(api_url: str) -> None:
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
+def test_a_chat_client_answers_our_clarifying_question_by_number(api_url: str) -> None:
+    client = _client(api_url)
+    messages: list[dict[str, str]] = [{"role": "user", "content": "退货"}]
+    asked = client.chat.completions.create(model="shequn/mombaby", messages=messages)  # type: ignore[arg-type]
+    options = (asked.model_extra or {})["shequn"]["citations"]
+    assert (asked.model_extra or {})["shequn"]["decision"] == "clarify" and len(options) >= 2
+    messages += [
+        {"role": "assistant", "content": asked.choices[0].message.content or ""},
+        {"role": "user", "content": "2"},
+    ]
+    picked = client.chat.completions.create(model="shequn/mombaby", messages=messages)  # type: ignore[arg-type]
+    extra = (picked.model_extra or {})["shequn"]
+    assert extra["decision"] == "answer" and [c["id"] for c in extra["citations"]] == [options[1]["id"]]
+
+
 def test_moderation_model_returns_a_verdict(api_url: str) -> None:
     completion = _client(api_url).chat.completions.create(
         model="shequn-moderation", messages=[{"role": "user", "content": "加我薇信 abc_2026x 领内部券"}]

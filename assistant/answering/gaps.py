@@ -34,7 +34,9 @@ class SuggestedEntry(BaseModel):
 class Gap(BaseModel):
     community: str | None
     count: int = Field(description="Questions in the cluster.")
-    decisions: dict[str, int] = Field(description="How they ended: handoff / clarify.")
+    decisions: dict[str, int] = Field(
+        description="How they ended: handoff, clarify, or chosen (asked back, the member picked an entry)."
+    )
     closest_entries: list[str] = Field(
         description="Entries retrieval offered most often: if one fits, add phrasings to it instead."
     )

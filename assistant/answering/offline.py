@@ -35,14 +35,6 @@ def plan(hits: Sequence[SearchHit], policy: AnsweringPolicy) -> Plan:
     return Plan("clarify", close[: policy.max_options] if len(close) > 1 else [hits[0]], "several entries could apply")
 
 
-def clarify_text(hits: Sequence[SearchHit], policy: AnsweringPolicy) -> str:
-    if len(hits) == 1:
-        options = f"「{hits[0].title}」"
-    else:
-        options = "\n".join(f"{i}. {h.title}" for i, h in enumerate(hits, start=1))
-    return policy.clarify_reply.replace("{options}", options)
-
-
 class UnsafeSlot(ValueError):
     """The curated answer has a slot we have no safe value for."""
 

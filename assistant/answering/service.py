@@ -1,5 +1,6 @@
-"""The Q&A pipeline: moderate the question → rewrite follow-ups → retrieve within the
-community → answer / clarify / hand off → moderate the answer → log what was not answered."""
+"""The Q&A pipeline: moderate the question → read a reply to our clarifying question, or
+rewrite follow-ups and retrieve within the community → answer / clarify / hand off → moderate
+the answer → log what was not answered."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answering import followup, llm_engine, offline
+from assistant.answering import clarify, followup, llm_engine, offline
 from assistant.answering.models import AnswerResult, Citation, Decision, Handoff, Turn
 from assistant.answering.policy import AnsweringPolicy, load_answering_policy
 from assistant.llm.base import ChatModel, LLMUnavailable
@@ -78,7 +79,11 @@ class Answerer:
         policy = self.policy(community)
         moderator = self.moderation.moderator(community)
         verdict = moderator.moderate(question)
-        blocking = [c for c in verdict.categories if c not in policy.answer_despite] if verdict.risky else []
+        # A reply to our clarifying question is read only when our closed grammar ("2", "第二个",
+        # "都不是") matches all of it: nothing in it can be risky, whatever a classifier says.
+        reply_to_ask = clarify.read_reply(question, history, policy)
+        risky = verdict.risky and reply_to_ask is None
+        blocking = [c for c in verdict.categories if c not in policy.answer_despite] if risky else []
         if blocking:
             reply = next((policy.category_replies[c] for c in blocking if c in policy.category_replies), None)
             if reply is None and _only_suspected(verdict, blocking):
@@ -88,6 +93,11 @@ class Answerer:
                 outcome = _Outcome("refuse", reply or policy.refuse_reply, [], f"risky question: {', '.join(blocking)}",
                                    "offline", 0.0)  # fmt: skip
             return self._result(outcome, question, verdict)
+        if reply_to_ask is not None:
+            outcome = self._resolve_reply(reply_to_ask, policy, community, member)
+            result = self._result(outcome, reply_to_ask.question, verdict)
+            self._log_reply(reply_to_ask, result, community)
+            return result
         query, hits, rewrite_error = self.retrieve(question, community, history)
         outcome = self._offline(hits, policy, community, member)
         if self.llm is not None and hits:
@@ -109,6 +119,25 @@ class Answerer:
                 )
             )
         return result
+
+    def _log_reply(self, reply: clarify.Reply, result: AnswerResult, community: str | None) -> None:
+        """The question we asked back about is logged already: the reply settles that row (the
+        member chose an entry, or none fits) instead of counting the question twice."""
+        if self.log is None:
+            return
+        cited = [c.id for c in result.citations]
+        decision: str = result.decision
+        reason = result.handoff.reason or ""
+        if decision == "answer":
+            decision, reason = "chosen", f"the member chose {cited[0]} when asked back"
+        settled = self.log.settle(community, reply.question, decision, reason, cited)
+        if not settled and decision == "handoff":
+            self.log.add(
+                LoggedQuestion(
+                    at=dt.datetime.now(dt.UTC), community=community, question=reply.question, query=reply.question,
+                    decision=decision, reason=reason, confidence=0.0, candidates=cited,
+                )
+            )  # fmt: skip
 
     # ---- steps --------------------------------------------------------------------------
 
@@ -149,23 +178,41 @@ class Answerer:
         planned = offline.plan(hits, policy)
         confidence = hits[0].confidence if hits else 0.0
         if planned.decision == "clarify":
-            text = offline.clarify_text(planned.hits, policy)
+            text = clarify.clarify_text(planned.hits, policy)
             return _Outcome("clarify", text, planned.hits, planned.reason, "offline", confidence)
         if planned.decision == "answer":
-            top = planned.hits[0]
-            record = self.index.entry(top.id, community)
-            try:
-                if record is None:
-                    raise offline.UnsafeSlot(f"entry {top.id} was removed while answering")
-                text = offline.fill_slots(record.body, {"member": member or policy.member_default})
-            except offline.UnsafeSlot as exc:
-                return _Outcome("handoff", policy.handoff_reply, planned.hits, str(exc), "offline", confidence)
-            flagged = self.added_risk(text, [record.body], community, policy)
-            if flagged:
-                reason = f"the curated answer of {top.id} was flagged by moderation ({flagged})"
-                return _Outcome("handoff", policy.handoff_reply, planned.hits, reason, "offline", confidence)
-            return _Outcome("answer", text, planned.hits, None, "offline", confidence)
+            return self._curated_answer(planned.hits[0], policy, community, member)
         return _Outcome("handoff", policy.handoff_reply, [], planned.reason, "offline", confidence)
+
+    def _resolve_reply(
+        self, reply: clarify.Reply, policy: AnsweringPolicy, community: str | None, member: str | None
+    ) -> _Outcome:
+        """The member picked an entry we offered (answer it) or said none fits (a person takes over)."""
+        if reply.chosen is None:
+            reason = "the member said none of the entries offered answers the question"
+            return _Outcome("handoff", policy.handoff_reply, [], reason, "offline", 0.0)
+        hit = next((h for h in self._search(reply.chosen, community) if h.title == reply.chosen), None)
+        if hit is None:
+            reason = f"the entry the member chose ({reply.chosen}) is no longer in the knowledge base"
+            return _Outcome("handoff", policy.handoff_reply, [], reason, "offline", 0.0)
+        return self._curated_answer(hit, policy, community, member)
+
+    def _curated_answer(
+        self, hit: SearchHit, policy: AnsweringPolicy, community: str | None, member: str | None
+    ) -> _Outcome:
+        """The entry's own answer, slots filled; a person instead if it cannot be sent as is."""
+        record = self.index.entry(hit.id, community)
+        try:
+            if record is None:
+                raise offline.UnsafeSlot(f"entry {hit.id} was removed while answering")
+            text = offline.fill_slots(record.body, {"member": member or policy.member_default})
+        except offline.UnsafeSlot as exc:
+            return _Outcome("handoff", policy.handoff_reply, [hit], str(exc), "offline", hit.confidence)
+        flagged = self.added_risk(text, [record.body], community, policy)
+        if flagged:
+            reason = f"the curated answer of {hit.id} was flagged by moderation ({flagged})"
+            return _Outcome("handoff", policy.handoff_reply, [hit], reason, "offline", hit.confidence)
+        return _Outcome("answer", text, [hit], None, "offline", hit.confidence)
 
     def _with_llm(
         self, fallback: _Outcome, question: str, history: Sequence[Turn], hits: list[SearchHit],

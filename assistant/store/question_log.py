@@ -24,6 +24,10 @@ class LoggedQuestion(Base):
     candidates: Mapped[list[str]] = mapped_column(JSON, doc="Ids of the closest entries found.")
 
 
+#: How long after asking back a member's reply still settles that question's row.
+SETTLE_WITHIN = dt.timedelta(days=1)
+
+
 class QuestionLog:
     def __init__(self, database_url: str) -> None:
         self._sessions = sessions(database_url)
@@ -31,6 +35,29 @@ class QuestionLog:
     def add(self, row: LoggedQuestion) -> None:
         with self._sessions.begin() as session:
             session.add(row)
+
+    def settle(self, community: str | None, question: str, decision: str, reason: str, candidates: list[str]) -> bool:
+        """Records how the latest clarifying question about ``question`` ended (the member chose
+        an entry, or none fits); False when there is none (asked too long ago or elsewhere)."""
+        query = (
+            select(LoggedQuestion)
+            .where(
+                LoggedQuestion.community == community,
+                LoggedQuestion.question == question,
+                LoggedQuestion.decision == "clarify",
+                LoggedQuestion.at >= dt.datetime.now(dt.UTC) - SETTLE_WITHIN,
+            )
+            .order_by(LoggedQuestion.id.desc())
+            .limit(1)
+        )
+        with self._sessions.begin() as session:
+            row = session.scalars(query).first()
+            if row is None:
+                return False
+            row.decision, row.reason = decision, reason
+            if candidates:
+                row.candidates = candidates
+            return True
 
     def rows(self, community: str | None = None, since: dt.datetime | None = None) -> list[LoggedQuestion]:
         query = select(LoggedQuestion).order_by(LoggedQuestion.id)

@@ -49,8 +49,8 @@ def offered_options(text: str, policy: AnsweringPolicy) -> list[str] | None:
     if not (text.startswith(prefix.strip()) and text.endswith(suffix.strip())):
         return None
     block = text[len(prefix.strip()) : len(text) - len(suffix.strip())].strip()
-    single = _SINGLE.match(block)
-    if single and "\n" not in block:
+    single = _SINGLE.match(block)  # "." stops at a newline: a list never matches
+    if single:
         return [single.group(1)]
     lines = [_NUMBERED.match(line.strip()) for line in block.split("\n")]
     if len(lines) < 2 or any(m is None or int(m.group(1)) != i for i, m in enumerate(lines, start=1)):

@@ -106,19 +106,26 @@ class Answerer:
             outcome.fallback_reason = rewrite_error
         result = self._result(outcome, query, verdict)
         if result.decision in ("handoff", "clarify") and self.log is not None:
-            self.log.add(
-                LoggedQuestion(
-                    at=dt.datetime.now(dt.UTC),
-                    community=community,
-                    question=question,
-                    query=query,
-                    decision=result.decision,
-                    reason=result.handoff.reason or "",
-                    confidence=result.confidence,
-                    candidates=[h.id for h in hits],
-                )
-            )
+            self._log_unanswered(self.log, community, question, query, result, [h.id for h in hits])
         return result
+
+    @staticmethod
+    def _log_unanswered(
+        log: QuestionLog, community: str | None, question: str, query: str, result: AnswerResult,
+        candidates: list[str],
+    ) -> None:  # fmt: skip
+        log.add(
+            LoggedQuestion(
+                at=dt.datetime.now(dt.UTC),
+                community=community,
+                question=question,
+                query=query,
+                decision=result.decision,
+                reason=result.handoff.reason or "",
+                confidence=result.confidence,
+                candidates=candidates,
+            )
+        )
 
     def _log_reply(self, reply: clarify.Reply, result: AnswerResult, community: str | None) -> None:
         """The question we asked back about is logged already: the reply settles that row (the
@@ -132,12 +139,7 @@ class Answerer:
             decision, reason = "chosen", f"the member chose {cited[0]} when asked back"
         settled = self.log.settle(community, reply.question, decision, reason, cited)
         if not settled and decision == "handoff":
-            self.log.add(
-                LoggedQuestion(
-                    at=dt.datetime.now(dt.UTC), community=community, question=reply.question, query=reply.question,
-                    decision=decision, reason=reason, confidence=0.0, candidates=cited,
-                )
-            )  # fmt: skip
+            self._log_unanswered(self.log, community, reply.question, reply.question, result, cited)
 
     # ---- steps --------------------------------------------------------------------------
 

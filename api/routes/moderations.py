@@ -23,5 +23,5 @@ def moderate(body: ModerationRequest, service: ModerationDep, settings: Settings
     empty = [{"index": i} for i, t in enumerate(texts) if not t.strip()]
     if empty:
         raise ApiError(422, "empty_text", "messages must contain text", empty)
-    community = body.community or settings.default_community
-    return ModerationResponse(community=community, results=service.moderator(community).moderate_many(texts))
+    moderator = service.moderator(body.community)
+    return ModerationResponse(community=moderator.community, results=moderator.moderate_many(texts))

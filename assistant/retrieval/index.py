@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.ids import UnknownCommunity
 from assistant.knowledge.loader import LoadResult
 from assistant.knowledge.models import GLOBAL, KnowledgeItem
 from assistant.memory import gc_paused
@@ -33,10 +34,6 @@ WRITE_CHUNK = 500
 MIN_ENTRIES_PER_WORKER = 1000
 #: Candidates each retriever contributes per requested result before fusion.
 CANDIDATE_FACTOR = 4
-
-
-class UnknownCommunity(LookupError):
-    """Search named a community that has no indexed knowledge."""
 
 
 @dataclass

@@ -16,6 +16,8 @@ class Health(BaseModel):
     version: str
     vector_store: str
     vector_store_ok: bool
+    index_consistent: bool = Field(description="Every community's vectors match its entry list.")
+    inconsistent_communities: list[str] = Field(default_factory=list)
     llm: str
     communities: dict[str, int]
 

@@ -41,7 +41,11 @@ class Services:
 
     @cached_property
     def index(self) -> KnowledgeIndex:
-        return KnowledgeIndex(self.settings)
+        """The knowledge index, with any batch a crashed ingest left half-written rolled back."""
+        index = KnowledgeIndex(self.settings)
+        for scope in index.recover():
+            audit.warning("rolled back an interrupted ingest of %s to its last complete state", scope)
+        return index
 
     @cached_property
     def communities(self) -> Communities:

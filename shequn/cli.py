@@ -78,8 +78,14 @@ def _check_community(row: dict[str, Any], default: str | None, communities: Comm
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(dumps({"error": message}))
+    _report(message)
     raise typer.Exit(code)
+
+
+def _report(message: str) -> None:
+    """An error as JSON on stdout (for scripts) and one line on stderr (for people)."""
+    typer.echo(dumps({"error": message}))
+    typer.echo(f"error: {message}", err=True)
 
 
 @app.command()
@@ -446,6 +452,5 @@ def main() -> None:
 
 
 def _exit_with(message: str) -> None:
-    typer.echo(dumps({"error": message}))
-    typer.echo(f"error: {message}", err=True)
+    _report(message)
     sys.exit(2)

@@ -108,7 +108,7 @@ class Lexicon:
             (end + 1 - len(term.word), end + 1, term)
             for end, terms in found
             for term in terms
-            if inside_allowed[end + 1 - len(term.word)] <= end
+            if inside_allowed[end + 1 - len(term.word)] < end
         ]
         if not norm.spelled_out:
             matches = [m for m in matches if not norm.crosses_clause(m[0], m[1])]

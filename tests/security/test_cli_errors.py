@@ -64,8 +64,8 @@ def test_a_non_utf8_line_is_reported_and_the_others_written(tmp_path: Path) -> N
 def test_a_huge_question_is_answered_and_logged_truncated(tmp_path: Path) -> None:
     assert run_cli("ingest", data_dir=tmp_path).returncode == 0
     question = "请问这个到底怎么弄" * 110_000  # ~1 MB
-    done = run_cli("ask", "--input", "-", data_dir=tmp_path,
-                   input=json.dumps({"question": question, "community": "mombaby"}, ensure_ascii=False) + "\n")  # fmt: skip
+    row = json.dumps({"question": question, "community": "mombaby"}, ensure_ascii=False)
+    done = run_cli("ask", "--input", "-", data_dir=tmp_path, input=row + "\n")
     assert done.returncode == 0, done.stderr
     import sqlite3
 

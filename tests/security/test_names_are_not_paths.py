@@ -32,13 +32,14 @@ def _assert_refused(resp: httpx.Response, data_dir: Path) -> None:
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_every_endpoint_refuses_a_hostile_community(api_url: str, api_data_dir: Path, planted: Path, name: str) -> None:
+    hi = [{"role": "user", "content": "hi"}]
     calls = [
         ("POST", "/v1/moderations", {"input": "加 V 信 abc_2026x 私聊领取", "community": name}),
         ("POST", "/v1/answers", {"question": "怎么开发票", "community": name}),
         ("GET", "/v1/knowledge/search", {"q": "退款", "community": name}),
-        ("POST", "/v1/chat/completions", {"model": f"shequn/{name}", "messages": [{"role": "user", "content": "hi"}]}),
-        ("POST", "/v1/chat/completions", {"model": f"shequn-moderation/{name}", "messages": [{"role": "user", "content": "hi"}]}),
-    ]  # fmt: skip
+        ("POST", "/v1/chat/completions", {"model": f"shequn/{name}", "messages": hi}),
+        ("POST", "/v1/chat/completions", {"model": f"shequn-moderation/{name}", "messages": hi}),
+    ]
     for method, path, body in calls:
         if method == "GET":
             resp = httpx.get(f"{api_url}{path}", params=body)

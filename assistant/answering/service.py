@@ -12,6 +12,7 @@ from assistant.answering.models import AnswerResult, Citation, Decision, Handoff
 from assistant.answering.policy import AnsweringPolicy
 from assistant.clock import Clock, utc_now
 from assistant.communities import Communities
+from assistant.llm import LLM, with_fallback
 from assistant.llm.base import ChatModel, LLMUnavailable
 from assistant.moderation import outgoing
 from assistant.moderation.engine import ModerationService
@@ -214,24 +215,31 @@ class Answerer:
         policy: AnsweringPolicy, community: str | None,
     ) -> _Outcome:  # fmt: skip
         assert self.llm is not None and self._answer_prompt is not None
-        ref = self._answer_prompt.ref
+        llm, prompt = self.llm, self._answer_prompt
         records = [r for r in (self.index.entry(h.id, community) for h in hits) if r is not None]
-        try:
-            draft = llm_engine.draft_answer(self.llm, self._answer_prompt, community, question, history, records)
+
+        def written_by_the_model() -> _Outcome:
+            draft = llm_engine.draft_answer(llm, prompt, community, question, history, records)
             flagged = self.added_risk(draft.answer, [r.body for r in records], community, policy)
             flagged = flagged or self.sending_risk(draft.answer, community)
             if flagged and not draft.needs_handoff:
                 raise LLMUnavailable(f"the model's answer was flagged by moderation ({flagged})")
-        except LLMUnavailable as exc:
-            fallback.engine, fallback.prompt_version, fallback.fallback_reason = "llm→offline", ref, str(exc)
-            return fallback
-        by_id = {h.id: h for h in hits}
-        cited = [by_id[c] for c in draft.citations]
-        if draft.needs_handoff:
-            reason = draft.reason or "the model found no answer in the knowledge base"
-            text = draft.answer.strip() if draft.answer.strip() and not flagged else policy.handoff_reply
-            return _Outcome("handoff", text, cited, reason, "llm", draft.confidence, ref)
-        return _Outcome("answer", draft.answer.strip(), cited, None, "llm", draft.confidence, ref)
+            by_id = {h.id: h for h in hits}
+            cited = [by_id[c] for c in draft.citations]
+            if draft.needs_handoff:
+                reason = draft.reason or "the model found no answer in the knowledge base"
+                text = draft.answer.strip() if draft.answer.strip() and not flagged else policy.handoff_reply
+                return _Outcome("handoff", text, cited, reason, LLM, draft.confidence, prompt.ref)
+            return _Outcome("answer", draft.answer.strip(), cited, None, LLM, draft.confidence, prompt.ref)
+
+        result = with_fallback(written_by_the_model, lambda: fallback)
+        if result.fallback_reason is not None:
+            fallback.engine, fallback.prompt_version, fallback.fallback_reason = (
+                result.engine,
+                prompt.ref,
+                result.fallback_reason,
+            )
+        return result.value
 
     def sending_risk(self, text: str, community: str | None) -> str:
         """Why ``text`` may not go out in the community's name (contacts, links and card

@@ -124,6 +124,8 @@ def eval_answers(
         typer.echo(dumps(answers.calibrate(services.answerer, data or answers.CALIBRATION_DATA)))
         return
     run = _run(suite, services, data, knowledge)
+    if record or replay:
+        run.header["recording"] = {"record" if record else "replay": str(record or replay)}
     passed = _finish(run, suite, services, report, baseline, gate, thresholds)
     typer.echo(dumps(run.summary()))
     if not passed:

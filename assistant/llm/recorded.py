@@ -9,6 +9,7 @@ key or its headers."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from typing import Any
 from assistant.llm.base import ChatModel, LLMUnavailable, T
 
 REQUESTS = "requests.jsonl"
+#: A shipped recording may be gzipped (the prompts repeat: 2.5 MB → ~0.2 MB).
+REQUESTS_GZ = "requests.jsonl.gz"
 MODEL = "model.json"
 
 
@@ -71,17 +74,14 @@ class ReplayChatModel:
     """Answers from a recording; an unrecorded request raises ``NotRecorded``."""
 
     def __init__(self, folder: Path) -> None:
-        if not (folder / REQUESTS).is_file():
-            raise FileNotFoundError(f"no recording in {folder} (expected {REQUESTS})")
         meta = json.loads((folder / MODEL).read_text(encoding="utf-8")) if (folder / MODEL).is_file() else {}
         self.name = str(meta.get("model", "replay"))
         self.folder = folder
         self._entries: dict[str, dict[str, Any]] = {}
-        with (folder / REQUESTS).open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    entry = json.loads(line)
-                    self._entries.setdefault(entry["key"], entry)
+        for line in _lines(folder):
+            if line.strip():
+                entry = json.loads(line)
+                self._entries.setdefault(entry["key"], entry)
 
     def complete(self, messages: list[dict[str, str]], schema: type[T]) -> T:
         entry = self._entries.get(request_key(messages, schema))
@@ -91,3 +91,11 @@ class ReplayChatModel:
         if "error" in entry:
             raise LLMUnavailable(entry["error"])
         return schema.model_validate(entry["output"])
+
+
+def _lines(folder: Path) -> list[str]:
+    if (folder / REQUESTS).is_file():
+        return (folder / REQUESTS).read_text(encoding="utf-8").splitlines()
+    if (folder / REQUESTS_GZ).is_file():
+        return gzip.decompress((folder / REQUESTS_GZ).read_bytes()).decode("utf-8").splitlines()
+    raise FileNotFoundError(f"no recording in {folder} (expected {REQUESTS} or {REQUESTS_GZ})")

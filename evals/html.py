@@ -30,13 +30,26 @@ def confusion(run: Run, suite: Suite[Any]) -> dict[str, Any] | None:
     return {"expected": expected, "actual": actual, "cells": [[pairs[(e, a)] for a in actual] for e in expected]}
 
 
-def bars(run: Run) -> list[dict[str, Any]]:
+def bars(run: Run, suite: Suite[Any]) -> list[dict[str, Any]]:
     """Headline rates as bars with their interval (counts are not on a 0–1 scale: left out)."""
-    out = []
-    for name, h in run.metrics["headline"].items():
-        low, high = h["ci95"]
-        if 0 <= low <= high <= 1 and 0 <= h["value"] <= 1:
-            out.append({"name": name, "value": h["value"], "low": low, "high": high})
+    rates = {m.name for m in suite.headline if m.denominator is not None}
+    return [{"name": name, "value": h["value"], "low": h["ci95"][0], "high": h["ci95"][1]}
+            for name, h in run.metrics["headline"].items() if name in rates]  # fmt: skip
+
+
+def breakdowns(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The suite's per-category / per-style / per-group tables: every metric that maps names
+    to numbers or to flat records of numbers, as rows × columns."""
+    out = {}
+    for name, value in metrics.items():
+        if name == "headline" or not isinstance(value, dict) or not value:
+            continue
+        inner = list(value.values())
+        if all(isinstance(v, dict) and all(isinstance(x, int | float) for x in v.values()) for v in inner):
+            columns = list(dict.fromkeys(k for v in inner for k in v))
+            out[name] = {"columns": columns, "rows": {k: [v.get(c, "") for c in columns] for k, v in value.items()}}
+        elif all(isinstance(v, int | float) for v in inner) and len(inner) > 1:
+            out[name] = {"columns": ["value"], "rows": {k: [v] for k, v in value.items()}}
     return out
 
 
@@ -44,7 +57,8 @@ def render(run: Run, suite: Suite[Any]) -> str:
     comparison = run.comparison or {}
     return _env.get_template("report.html").render(
         title=suite.title, header=run.header, metrics=run.metrics, headline=run.metrics["headline"],
-        bars=bars(run), comparison=run.comparison, gate=run.gate, confusion=confusion(run, suite),
+        bars=bars(run, suite), breakdowns=breakdowns(run.metrics), comparison=run.comparison, gate=run.gate,
+        confusion=confusion(run, suite),
         cases=run.cases, newly_failing=set(comparison.get("newly_failing", [])),
         newly_passing=set(comparison.get("newly_passing", [])),
     )  # fmt: skip

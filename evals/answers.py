@@ -377,5 +377,6 @@ SUITE = Suite(
     markdown=_markdown,
     labels=_labels,
     needs_knowledge=True,
+    uses_llm=True,
     settings=("embeddings", "embedding_dim", "llm", "chat_model", "structured_output_method", "no_answer_threshold"),
 )

@@ -70,7 +70,7 @@ def execute(suite: Suite[Any], services: Services, data: Path | None = None, now
 
 def _header(suite: Suite[Any], services: Services, path: Path, flat: list[Row], now: Clock) -> dict[str, Any]:
     """What makes two runs comparable: suite, data, engine, model, prompts, code, settings."""
-    model = services.chat_model
+    model = services.chat_model if suite.uses_llm else None
     settings = services.settings
     return {
         "suite": suite.name,

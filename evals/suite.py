@@ -63,6 +63,8 @@ class Suite(Generic[C]):
     labels: Callable[[Row], tuple[str, str]] | None = None
     #: The suite reads the knowledge base, so the runner ingests knowledge first.
     needs_knowledge: bool = False
+    #: The target calls the chat model when one is configured (run.json then names it).
+    uses_llm: bool = False
     #: Settings that change this suite's numbers (recorded in run.json).
     settings: tuple[str, ...] = ()
 

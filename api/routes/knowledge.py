@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from api.deps import CommunitiesDep, IndexDep, ServicesDep, SettingsDep
 from api.errors import ApiError
 from api.schemas import DocumentsUpload, ItemError, SearchResponse
+from assistant import access
 from assistant.knowledge.loader import LoadResult
 from assistant.knowledge.models import FaqEntry, Script
 from assistant.retrieval.models import IngestReport
@@ -42,6 +43,7 @@ def upload(body: DocumentsUpload, services: ServicesDep, settings: SettingsDep) 
     if total > settings.max_batch:
         raise ApiError(413, "too_many_items", f"at most {settings.max_batch} items per upload, got {total}")
     loaded, errors, where = LoadResult(), [], {}
+    body.community = body.community or access.default_community()
     for kind, model, rows in (("faq", FaqEntry, body.faqs), ("script", Script, body.scripts)):
         for i, raw in enumerate(rows):
             try:
@@ -54,6 +56,8 @@ def upload(body: DocumentsUpload, services: ServicesDep, settings: SettingsDep) 
                 continue
             loaded.add(item, API_SOURCE, None)
             where[item.id] = (kind, i)
+    for community in {item.community for item in loaded.items}:
+        access.check(community)  # a scoped key writes only its own communities' entries, never shared ones
     if not errors:
         risky = services.screen(loaded)
         if body.allow_risky:

@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from limits import RateLimitItem, parse_many, storage, strategies
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -69,6 +70,7 @@ def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix.rstrip("/") + "/")
 
 
+@lru_cache(maxsize=4096)
 def rule_for(method: str, path: str) -> Rule:
     """The most specific rule: longest prefix, then a named method over ``*``."""
     matching = [r for r in RULES if r.method in ("*", method) and _under(path, r.prefix)]

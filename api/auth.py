@@ -138,7 +138,8 @@ class Gate:
                 return
             roles = allowed_roles(method, path)
             if principal.role not in roles:
-                message = f"role {principal.role} may not call {method} {path}; roles allowed: {', '.join(roles)}"
+                shown = path[:200]
+                message = f"role {principal.role} may not call {method} {shown}; roles allowed: {', '.join(roles)}"
                 await send_error(scope, send, 403, "forbidden", message)
                 return
             wait = self.limits.retry_after(principal) if principal is not access.OPEN else None

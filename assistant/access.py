@@ -3,7 +3,8 @@
 API keys carry a role and a set of communities (or all). The HTTP layer authenticates a key and
 binds its ``Principal`` for the request; ``Communities.resolve`` (and every listing) consults
 ``current()`` so community scope is enforced where a community is named, once, not in each route.
-The CLI binds nothing and acts for the operator of the machine, with every community."""
+The CLI binds nothing and acts for the operator of the machine, with every community.
+A route that loads a stored object by id (a draft, a run) calls ``check(obj.community)`` on it."""
 
 from __future__ import annotations
 

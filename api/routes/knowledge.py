@@ -21,7 +21,9 @@ API_SOURCE = "api"
 def search(
     index: IndexDep,
     communities: CommunitiesDep,
-    q: Annotated[str, Query(min_length=1, max_length=2000, description="The member's question.")],
+    q: Annotated[
+        str, Query(min_length=1, max_length=2000, description="The member's question.", examples=["退款多久到账"])
+    ],
     community: Annotated[str | None, Query(max_length=64, description="Community id; default: all.")] = None,
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     kind: Annotated[list[Literal["faq", "script"]] | None, Query(description="Only these kinds.")] = None,

@@ -14,7 +14,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
-from api.auth import CALLER, writes
+from api.auth import CALLER, is_open, writes
 from api.errors import REQUEST_ID
 from assistant.access import Caller
 from assistant.store.audit import AuditLog
@@ -88,11 +88,13 @@ class Observe:
 
     async def _audit(self, scope: Scope, status: int) -> None:
         """Writes that got past authentication, whatever came of them (refusals by scope too)."""
-        caller = scope.get(CALLER)
+        caller, route = scope.get(CALLER), _route(scope)
         if not isinstance(caller, Caller) or caller.principal is None or status in (401, 429):
             return
-        if writes(scope["method"], scope["path"]):
-            await anyio.to_thread.run_sync(self._record, scope, caller, _route(scope), status)
+        if status == 405 or (route == UNMATCHED and status == 404):
+            return  # no such route or method: nothing was written
+        if writes(scope["method"], scope["path"]) and not is_open(scope["path"]):
+            await anyio.to_thread.run_sync(self._record, scope, caller, route, status)
 
     def _record(self, scope: Scope, caller: Caller, route: str, status: int) -> None:
         principal = caller.principal

@@ -3,6 +3,7 @@ shape with request ids, audit of writes, metrics and rate limits — in process 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -212,6 +213,12 @@ def test_writes_are_audited_and_only_admins_read_the_audit(client: TestClient) -
     assert mine[0]["action"] == "POST /v1/knowledge/documents" and mine[0]["status"] == 200
     assert not any(e["action"].startswith("POST /v1/moderations") for e in entries)  # not a write
     assert client.get("/v1/audit", headers={"Authorization": "Bearer k-op-all"}).status_code == 403
+    assert dt.datetime.fromisoformat(mine[0]["at"]).utcoffset() == dt.timedelta(0)
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    for hours, found in ((-1, True), (1, False)):
+        since = (dt.datetime.now(beijing) + dt.timedelta(hours=hours)).isoformat()
+        page = client.get("/v1/audit", params={"since": since}, headers={"Authorization": "Bearer k-admin"}).json()
+        assert any(e["request_id"] == "audit-me" for e in page["entries"]) is found, since
 
 
 def test_metrics_are_open_and_count_routes_and_verdicts(client: TestClient) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, DateTime, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.access import Principal, Role, hash_secret, new_secret
-from assistant.clock import Clock, utc_now
+from assistant.clock import Clock, as_utc, utc_now
 from assistant.store.db import Base, sessions
 
 
@@ -38,8 +38,8 @@ class ApiKey(Base):
             "role": self.role,
             "communities": self.communities,
             "rate_limit": self.rate_limit,
-            "created_at": self.created_at.isoformat(),
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "created_at": as_utc(self.created_at).isoformat(),
+            "revoked_at": as_utc(self.revoked_at).isoformat() if self.revoked_at else None,
         }
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import DateTime, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from assistant.clock import Clock, utc_now
+from assistant.clock import Clock, as_utc, utc_now
 from assistant.store.db import Base, sessions
 
 
@@ -29,7 +29,7 @@ class AuditEntry(Base):
     def public(self) -> dict[str, object]:
         return {
             "id": self.id,
-            "at": self.at.isoformat(),
+            "at": as_utc(self.at).isoformat(),
             "key_id": self.key_id,
             "key_name": self.key_name,
             "role": self.role,
@@ -61,7 +61,7 @@ class AuditLog:
         """Newest first; ``communities`` keeps only entries about those communities."""
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         if since is not None:
-            query = query.where(AuditEntry.at >= since)
+            query = query.where(AuditEntry.at >= as_utc(since).astimezone(dt.UTC))
         if key_id is not None:
             query = query.where(AuditEntry.key_id == key_id)
         if communities is not None:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import OPEN_PATHS, rule_for
 from assistant.knowledge.loader import load_knowledge
+from assistant.llm.base import FakeChatModel
 from assistant.services import Services
 from tests.access_helpers import call_for, operations, write_knowledge
 from tests.conftest import make_settings
@@ -247,3 +248,30 @@ def test_the_openapi_document_declares_the_bearer_scheme(spec: dict) -> None:
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     body = spec["components"]["schemas"]["ModerationRequest"]
     assert body["examples"][0]["community"] == "mombaby"
+
+
+def test_a_failing_llm_is_counted_as_a_fallback(data_dir: Path) -> None:
+    """FakeChatModel with nothing queued fails every call: answers fall back to offline."""
+    settings = make_settings(data_dir, api_keys="k:admin", rate_limit="")
+    app = create_app(services=Services(settings, chat_model=FakeChatModel()))
+    with TestClient(app) as client:
+        before = _sample(client, "shequn_llm_fallbacks_total", 'task="answer"')
+        body = {"question": "团购的东西多久发货？", "community": "alpha"}
+        result = client.post("/v1/answers", json=body, headers={"Authorization": "Bearer k"}).json()
+        assert result["engine"] == "llm→offline"
+        assert _sample(client, "shequn_llm_fallbacks_total", 'task="answer"') == before + 1
+
+
+def test_a_key_may_carry_its_own_rate_limit(data_dir: Path) -> None:
+    with _client(data_dir) as client:
+        _, secret = client.app.state.services.key_store.create("slow", "bot", None, "1/minute")  # type: ignore[attr-defined]
+        headers = {"Authorization": f"Bearer {secret}"}
+        codes = [client.post("/v1/moderations", json={"input": "你好"}, headers=headers).status_code for _ in range(2)]
+        assert codes == [200, 429]
+
+
+def _sample(client: TestClient, name: str, labels: str) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(f"{name}{{") and labels in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test check eval bench model clean
+.PHONY: install run test check eval bench load fuzz model clean
 
 install: $(STAMP)
 
@@ -37,6 +37,14 @@ bench: install
 	$(PY) benchmarks/bench_retrieval.py
 	$(PY) benchmarks/bench_moderation.py
 	$(PY) benchmarks/bench_answers.py
+
+# Bounded load test of the API on loopback (concurrency 32, 60 s per scenario, ~2 min of both cores).
+load: install
+	$(PY) benchmarks/load_api.py
+
+# Schemathesis against the API's own OpenAPI document with a valid key (the test suite runs 15 examples per route).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/pytest -q tests/test_fuzz.py
 
 # Rebuild the shipped moderation classifier from the authored training data.
 model: install

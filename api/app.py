@@ -6,8 +6,10 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
-from api import docs, errors, limits
-from api.routes import answers, chat, evals, health, knowledge, moderations
+from api import docs, errors, limits, metrics, openapi
+from api.auth import Gate, RateLimits
+from api.observe import Observe
+from api.routes import answers, audit, chat, evals, health, knowledge, moderations
 from assistant.services import Services
 from assistant.settings import Settings, get_settings
 
@@ -23,10 +25,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.services = services or Services.from_settings(settings)
+    services = services or Services.from_settings(settings)
+    app.state.services = services
     errors.install(app)
     limits.install(app, settings)
+    app.add_middleware(Gate, keyring=services.keyring, limits=RateLimits(settings.rate_limit))
+    app.add_middleware(Observe, audit=services.audit_log)
     docs.install(app)
+    openapi.install(app)
+    app.include_router(metrics.router)
+    app.include_router(audit.router)
     app.include_router(health.router)
     app.include_router(knowledge.router)
     app.include_router(moderations.router)

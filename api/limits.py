@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
+from api.errors import send_error
 from assistant.settings import Settings
 
 
@@ -29,7 +29,7 @@ class BodyLimits:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _reply(send, 413, "too_large", f"request bodies are limited to {self.max_bytes} bytes")
+            await send_error(scope, send, 413, "too_large", f"request bodies are limited to {self.max_bytes} bytes")
             return
         body, messages = b"", []
         while True:
@@ -37,13 +37,13 @@ class BodyLimits:
             messages.append(message)
             body += message.get("body", b"")
             if len(body) > self.max_bytes:
-                await _reply(send, 413, "too_large", f"request bodies are limited to {self.max_bytes} bytes")
+                await send_error(scope, send, 413, "too_large", f"request bodies are limited to {self.max_bytes} bytes")
                 return
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
         problem = _unsendable_text(body)
         if problem:
-            await _reply(send, 422, "invalid_text", problem)
+            await send_error(scope, send, 422, "invalid_text", problem)
             return
         replay = iter(messages)
 
@@ -85,10 +85,3 @@ def _lone_surrogate(value: object, path: list[object]) -> list[object] | None:
         if found is not None:
             return found
     return None
-
-
-async def _reply(send: Send, status: int, code: str, message: str) -> None:
-    payload = json.dumps(error_body(code, message), ensure_ascii=False).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})

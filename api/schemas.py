@@ -32,6 +32,20 @@ class DocumentsUpload(BaseModel):
     """FAQ entries and scripts to add or update; items are validated one by one so every
     bad item is reported with its index, and nothing is ingested unless all are valid."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "community": "shop",
+                    "faqs": [{"id": "shop-001", "question": "能开专票吗", "similar": ["要增值税专用发票"],
+                              "answer": "暂不支持专票，可以开电子普票。"}],
+                    "scripts": [{"id": "shop-welcome", "kind": "welcome", "title": "欢迎",
+                                 "body": "欢迎{nickname}入群！", "slots": ["nickname"]}],
+                }
+            ]
+        }
+    )  # fmt: skip
+
     community: str | None = Field(None, max_length=64, description="Applied to every item that names none.")
     faqs: list[dict[str, Any]] = Field(
         default_factory=list, description="FAQ entries (id, question, similar, answer, tags)."
@@ -54,6 +68,12 @@ class ItemError(BaseModel):
 class ModerationRequest(BaseModel):
     """One message or a batch; every item gets its own verdict, in order."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"input": ["今天的课真好", "加 V 信 abc_2026x 私聊领取"], "community": "mombaby"}]
+        }
+    )
+
     input: str | list[str] = Field(description="A message, or a list of messages.")
     community: str | None = Field(
         None, max_length=64, description="Whose policy, keyword lists and trained model apply."
@@ -66,6 +86,18 @@ class ModerationResponse(BaseModel):
 
 
 class AnswerRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": "那运费谁出？",
+                    "community": "mombaby",
+                    "history": [{"role": "user", "content": "衣服尺码不合适想退货"}],
+                }
+            ]
+        }
+    )
+
     question: str = Field(min_length=1, max_length=2000, description="The member's question.")
     community: str | None = Field(None, max_length=64, description="Community whose knowledge answers it.")
     history: list[Turn] = Field(
@@ -93,7 +125,14 @@ class ChatRequest(BaseModel):
     """The subset of ``/v1/chat/completions`` shequn honours; other OpenAI fields are accepted
     and ignored (sampling settings mean nothing to curated answers)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {"model": "shequn/course", "messages": [{"role": "user", "content": "直播错过了可以看回放吗？"}]}
+            ]
+        },
+    )
 
     model: str = Field(
         max_length=200, description="shequn, shequn/<community>, shequn-moderation or shequn-moderation/<community>."

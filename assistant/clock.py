@@ -11,3 +11,8 @@ Clock = Callable[[], dt.datetime]
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time read back: SQLite keeps no offset, and what shequn writes is always UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from assistant import access
 from assistant.answering.policy import AnsweringPolicy
 from assistant.config_files import load_yaml_model
 from assistant.ids import COMMUNITY_RE, GLOBAL, RESERVED, InvalidCommunity, UnknownCommunity, community_id, inside
@@ -45,12 +46,17 @@ class Communities:
         return sorted(n for n in names if n not in RESERVED and COMMUNITY_RE.fullmatch(n))
 
     def resolve(self, value: str | None) -> str | None:
-        """The community a request means: its own, else ``SHEQUN_DEFAULT_COMMUNITY``, else
-        None (all communities). Raises ``InvalidCommunity`` or ``UnknownCommunity``."""
-        value = value if value is not None else self.settings.default_community
+        """The community a request means: its own, else the one its key is scoped to, else
+        ``SHEQUN_DEFAULT_COMMUNITY``, else None (all communities). Raises ``InvalidCommunity``,
+        ``OutOfScope`` (before existence is checked: a key learns nothing of other communities)
+        or ``UnknownCommunity``."""
         if value is None:
+            value = access.default_community() or self.settings.default_community
+        if value is None:
+            access.check(None)
             return None
         community = community_id(value)
+        access.check(community)
         if community not in self.known():
             raise UnknownCommunity(community)
         return community

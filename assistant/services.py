@@ -6,8 +6,11 @@ Chroma, ``shequn search`` never loads a classifier."""
 from __future__ import annotations
 
 import logging
+import time
 from functools import cached_property
 
+from assistant import access
+from assistant.access import Keyring
 from assistant.answering.service import Answerer
 from assistant.clock import Clock, utc_now
 from assistant.communities import Communities
@@ -20,6 +23,8 @@ from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.retrieval.models import IngestReport
 from assistant.settings import Settings
+from assistant.store.api_keys import KeyStore
+from assistant.store.audit import AuditLog
 from assistant.store.question_log import QuestionLog
 
 audit = logging.getLogger("shequn.audit")
@@ -58,6 +63,20 @@ class Services:
     @cached_property
     def question_log(self) -> QuestionLog:
         return QuestionLog(self.settings.database, self.now)
+
+    @cached_property
+    def key_store(self) -> KeyStore:
+        return KeyStore(self.settings.database, self.now)
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        """Keys from ``SHEQUN_API_KEYS`` (validated here, at start-up) and from the database."""
+        env_keys = access.parse_api_keys(self.settings.api_keys.get_secret_value())
+        return Keyring(env_keys, self.key_store.active, time.monotonic)
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        return AuditLog(self.settings.database, self.now)
 
     @cached_property
     def answerer(self) -> Answerer:

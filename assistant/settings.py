@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +72,26 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=1024, description="Largest request body; bigger ones get 413 before they are read."
     )
+
+    api_keys: SecretStr = Field(
+        SecretStr(""),
+        description="API keys from settings: `KEY:ROLE[:COMMUNITY|COMMUNITY…],…` (roles admin, operator, bot, "
+        "reviewer); more with `shequn keys create`. None at all: the API is open and binds to loopback only.",
+    )
+    rate_limit: str = Field(
+        "6000/minute",
+        description="Requests per key (`limits` syntax, e.g. `100/second;5000/hour`); empty: no limit.",
+    )
+    log_format: Literal["json", "text"] = Field("json", description="Server log lines: JSON objects or plain text.")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        if value.strip():
+            parse_many(value)  # ValueError names the bad item
+        return value.strip()
 
     @property
     def chroma_path(self) -> Path:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
+from shequn import cli_keys
 from shequn.cli_eval import eval_app
 from shequn.jsonl import dumps, row_handler, stream
 
@@ -32,6 +33,8 @@ faq_app = typer.Typer(no_args_is_help=True, help="What the FAQ is missing, from 
 app.add_typer(eval_app, name="eval")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(faq_app, name="faq")
+app.add_typer(cli_keys.keys_app, name="keys")
+app.command("audit")(cli_keys.audit)
 
 #: Below this many messages per process, forking and pickling cost more than they save.
 MIN_MESSAGES_PER_WORKER = 500
@@ -337,16 +340,22 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default SHEQUN_HOST).")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default SHEQUN_PORT).")] = None,
 ) -> None:
-    """Run the HTTP API (FastAPI + uvicorn)."""
+    """Run the HTTP API (FastAPI + uvicorn). With no API key configured at all it is open to
+    anyone who reaches it, so it then only binds to loopback (exit 2 for another address)."""
     import uvicorn
 
+    from api import logs
     from api.app import create_app
+    from api.auth import announce_open
 
     services = _services()
     settings = services.settings
+    host, port = host or settings.host, port or settings.port
+    logs.configure(settings.log_format)
+    announce_open(services.keyring, host, port)
     app = create_app(settings, services)
     services.index.tokenizer.load_dictionary()  # paid at start, not during some member's question
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 @eval_app.command("moderation")

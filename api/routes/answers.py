@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api import metrics
 from api.deps import AnswererDep
 from api.errors import ApiError
 from api.schemas import AnswerRequest
@@ -16,4 +17,6 @@ def answer(body: AnswerRequest, answerer: AnswererDep) -> AnswerResult:
     handoff with its reason; risky questions are refused and flagged."""
     if not body.question.strip():
         raise ApiError(422, "invalid_request", "question must contain text")
-    return answerer.answer(body.question, body.community, body.history, body.member)
+    result = answerer.answer(body.question, body.community, body.history, body.member)
+    metrics.answer(result)
+    return result

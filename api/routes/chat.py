@@ -16,11 +16,14 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from api import metrics
 from api.deps import AnswererDep
 from api.errors import ApiError
 from api.schemas import ChatRequest
+from assistant import access
 from assistant.answering.models import Turn
 from assistant.answering.service import Answerer
+from assistant.ids import InvalidCommunity, UnknownCommunity
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 ANSWER, MODERATE = "shequn", "shequn-moderation"
@@ -32,7 +35,7 @@ CHUNK_CHARS = 12
 
 @router.get("/models")
 def models(answerer: AnswererDep) -> dict[str, Any]:
-    communities = answerer.communities.known()
+    communities = access.visible(answerer.communities.known())
     names = [ANSWER, MODERATE] + [f"{task}/{c}" for task in (ANSWER, MODERATE) for c in communities]
     return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "shequn"} for n in names]}
 
@@ -47,6 +50,7 @@ def chat_completions(body: ChatRequest, answerer: AnswererDep) -> JSONResponse |
         raise ApiError(413, "text_too_long", f"messages are limited to {answerer.settings.max_text_chars} characters")
     if task == MODERATE:
         verdict = answerer.moderation.moderator(community).moderate(last.text)
+        metrics.verdicts([verdict])
         summary = {k: getattr(verdict, k) for k in ("risky", "categories", "severity", "action")}
         content, extra = json.dumps(summary, ensure_ascii=False), verdict.model_dump(mode="json")
     else:
@@ -56,6 +60,7 @@ def chat_completions(body: ChatRequest, answerer: AnswererDep) -> JSONResponse |
             if m.role in ("user", "assistant") and m.text.strip()
         ][-HISTORY_TURNS:]
         result = answerer.answer(last.text, community, history)
+        metrics.answer(result)
         content, extra = result.answer, result.model_dump(mode="json")
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(answerer.now().timestamp())
     if body.stream:
@@ -82,12 +87,16 @@ def chat_completions(body: ChatRequest, answerer: AnswererDep) -> JSONResponse |
 
 def _resolve(model: str, answerer: Answerer) -> tuple[str, str | None]:
     task, _, community = model.partition("/")
-    known = set(answerer.communities.known())
+    known = set(access.visible(answerer.communities.known()))
     if task not in (ANSWER, MODERATE) and not community and task in known:
         task, community = ANSWER, task
-    if task not in (ANSWER, MODERATE) or (community and community not in known):
-        raise ApiError(404, "model_not_found", f"unknown model {model[:80]!r}; GET /v1/models lists them")
-    return task, answerer.communities.resolve(community or None)
+    unknown = ApiError(404, "model_not_found", f"unknown model {model[:80]!r}; GET /v1/models lists them")
+    if task not in (ANSWER, MODERATE):
+        raise unknown
+    try:
+        return task, answerer.communities.resolve(community or None)
+    except (InvalidCommunity, UnknownCommunity) as exc:
+        raise unknown from exc
 
 
 def _stream(completion_id: str, created: int, model: str, content: str, extra: dict[str, Any]) -> Iterator[str]:

@@ -6,13 +6,15 @@ from fastapi import APIRouter
 
 from api.deps import IndexDep, SettingsDep
 from api.schemas import Health
+from assistant import access
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health)
 def healthz(index: IndexDep, settings: SettingsDep) -> Health:
-    """Liveness and what is loaded: vector store reachable, index consistent, communities and entry counts."""
+    """Liveness and what is loaded: vector store reachable, index consistent, communities and entry counts
+    (only those the caller's key covers; none without a key once keys exist)."""
     chroma = index.store.heartbeat()
     inconsistent = index.inconsistent() if chroma else []
     return Health(
@@ -23,5 +25,5 @@ def healthz(index: IndexDep, settings: SettingsDep) -> Health:
         index_consistent=not inconsistent,
         inconsistent_communities=inconsistent,
         llm=settings.llm,
-        communities={c: index.count(c) for c in index.communities()},
+        communities={c: index.count(c) for c in access.visible(index.communities())},
     )

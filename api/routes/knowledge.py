@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from api.deps import CommunitiesDep, IndexDep, ServicesDep, SettingsDep
 from api.errors import ApiError
 from api.schemas import DocumentsUpload, ItemError, SearchResponse
+from assistant import access
 from assistant.knowledge.loader import LoadResult
 from assistant.knowledge.models import FaqEntry, Script
 from assistant.retrieval.models import IngestReport
@@ -20,7 +21,9 @@ API_SOURCE = "api"
 def search(
     index: IndexDep,
     communities: CommunitiesDep,
-    q: Annotated[str, Query(min_length=1, max_length=2000, description="The member's question.")],
+    q: Annotated[
+        str, Query(min_length=1, max_length=2000, description="The member's question.", examples=["退款多久到账"])
+    ],
     community: Annotated[str | None, Query(max_length=64, description="Community id; default: all.")] = None,
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     kind: Annotated[list[Literal["faq", "script"]] | None, Query(description="Only these kinds.")] = None,
@@ -42,6 +45,7 @@ def upload(body: DocumentsUpload, services: ServicesDep, settings: SettingsDep) 
     if total > settings.max_batch:
         raise ApiError(413, "too_many_items", f"at most {settings.max_batch} items per upload, got {total}")
     loaded, errors, where = LoadResult(), [], {}
+    body.community = body.community or access.default_community()
     for kind, model, rows in (("faq", FaqEntry, body.faqs), ("script", Script, body.scripts)):
         for i, raw in enumerate(rows):
             try:
@@ -54,6 +58,8 @@ def upload(body: DocumentsUpload, services: ServicesDep, settings: SettingsDep) 
                 continue
             loaded.add(item, API_SOURCE, None)
             where[item.id] = (kind, i)
+    for community in {item.community for item in loaded.items}:
+        access.check(community)  # a scoped key writes only its own communities' entries, never shared ones
     if not errors:
         risky = services.screen(loaded)
         if body.allow_risky:

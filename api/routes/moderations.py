@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api import metrics
 from api.deps import ModerationDep, SettingsDep
 from api.errors import ApiError
 from api.schemas import ModerationRequest, ModerationResponse
@@ -29,4 +30,6 @@ def moderate(body: ModerationRequest, service: ModerationDep, settings: Settings
     if empty:
         raise ApiError(422, "empty_text", "messages must contain text", empty)
     moderator = service.moderator(body.community)
-    return ModerationResponse(community=moderator.community, results=moderator.moderate_many(texts))
+    results = moderator.moderate_many(texts)
+    metrics.verdicts(results)
+    return ModerationResponse(community=moderator.community, results=results)

@@ -14,7 +14,7 @@ class FixedScores(TextClassifier):
     """Every text gets ``risky`` from the risky head and ``fraud`` from the fraud head."""
 
     def __init__(self, risky: float, fraud: float) -> None:
-        super().__init__(vectorizer=None, labels=["risky", "fraud", "abuse"], weights=np.zeros((3, 1)),  # type: ignore[arg-type]
+        super().__init__(vocabulary=[], idf=np.zeros(0), labels=["risky", "fraud", "abuse"], weights=np.zeros((3, 0)),
                          bias=np.zeros(3))  # fmt: skip
         self.row = [risky, fraud, 0.01]
 

@@ -24,4 +24,4 @@ def moderate(body: ModerationRequest, service: ModerationDep, settings: Settings
     if empty:
         raise ApiError(422, "empty_text", "messages must contain text", empty)
     community = body.community or settings.default_community
-    return ModerationResponse(community=community, results=service.moderator(community).moderate_many(texts))
+    return ModerationResponse(community=community, results=service.moderate_many(texts, community, body.source))

@@ -7,19 +7,23 @@ called clean because something broke."""
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from assistant.communities import inside
 from assistant.llm.base import ChatModel
 from assistant.memory import gc_paused
 from assistant.moderation import patterns
 from assistant.moderation.adjudicator import adjudicate, is_grey
-from assistant.moderation.classifier import RISKY, TextClassifier
+from assistant.moderation.classifier import RISKY, ModelFileError, TextClassifier
 from assistant.moderation.lexicon import (
     COUNTER_SPEECH,
     COUNTER_SPEECH_CATEGORIES,
@@ -28,9 +32,9 @@ from assistant.moderation.lexicon import (
     counter_speech,
 )
 from assistant.moderation.lexicon import NAME as LEXICON
-from assistant.moderation.models import Check, Evidence, Verdict
+from assistant.moderation.models import Action, Check, Evidence, Source, Verdict
 from assistant.moderation.normalize import Normalized, normalize
-from assistant.moderation.policy import Policy, load_policy, policy_path, severity_of
+from assistant.moderation.policy import Policy, harsher, load_policy, policy_path, severity_of
 from assistant.prompts import Prompt, load_prompt
 from assistant.settings import Settings
 
@@ -38,7 +42,13 @@ from assistant.settings import Settings
 QUOTABLE_CHECKS = (LEXICON, patterns.NAME_PHRASES)
 #: Below this no score can reach a threshold, so there is nothing for a warning to discount.
 COUNTER_SPEECH_MIN = 0.2
-BUILTIN_MODEL = Path(str(resources.files("assistant.moderation") / "data" / "builtin.joblib"))
+#: Rule evidence that lets a category take its full action (delete): one full-weight term or
+#: pattern, or two weak terms; a single weak term (垃圾, weight 0.4 → 0.2) is not enough.
+RULE_EVIDENCE = 0.35
+BUILTIN_MODEL = Path(str(resources.files("assistant.moderation") / "data" / "builtin.npz"))
+#: Models saved before the .npz format were pickles: never loaded (a pickle can run code).
+PICKLED_SUFFIX = ".joblib"
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -47,7 +57,28 @@ def builtin_classifier() -> TextClassifier:
 
 
 def community_model_path(settings: Settings, community: str) -> Path:
-    return settings.data_dir / "moderation" / f"{community}.joblib"
+    return inside(settings.data_dir / "moderation", f"{community}.npz")
+
+
+def community_classifiers(settings: Settings, community: str | None) -> dict[str, TextClassifier]:
+    """A community's own trained model replaces the generic one; an old pickled model or an
+    unreadable file is reported and the generic model used instead."""
+    if community:
+        path = community_model_path(settings, community)
+        if path.exists():
+            try:
+                return {f"classifier:{community}": TextClassifier.load(path)}
+            except ModelFileError as exc:
+                log.warning(
+                    "community %s: its trained model was not loaded (%s); using the built-in one", community, exc
+                )
+        elif path.with_suffix(PICKLED_SUFFIX).exists():
+            log.warning(
+                "community %s: ignoring its old .joblib model (pickle files can run code and are never loaded); "
+                "retrain it with `shequn moderation train --community %s`",
+                community, community,
+            )  # fmt: skip
+    return {"classifier": builtin_classifier()}
 
 
 class Moderator:
@@ -73,11 +104,7 @@ class Moderator:
         Measured on COLD (train on one half, test on the other): rules + community model
         F1 0.83, but 0.74 with the generic model added, whose idea of risk comes from other
         groups and flagged much of what that community considers fine."""
-        path = community_model_path(settings, community) if community else None
-        if path is not None and path.exists():
-            classifiers = {f"classifier:{community}": TextClassifier.load(path)}
-        else:
-            classifiers = {"classifier": builtin_classifier()}
+        classifiers = community_classifiers(settings, community)
         llm, prompt = None, None
         if settings.llm == "openai":
             from assistant.llm.openai_compat import OpenAIChatModel
@@ -85,15 +112,15 @@ class Moderator:
             llm, prompt = OpenAIChatModel.from_settings(settings), load_prompt(settings.prompts_dir, "moderation", 1)
         return cls(load_policy(settings.data_dir, community), classifiers, llm, prompt, community)
 
-    def moderate(self, text: str) -> Verdict:
-        return self.moderate_many([text])[0]
+    def moderate(self, text: str, source: Source = "member") -> Verdict:
+        return self.moderate_many([text], source)[0]
 
-    def moderate_many(self, texts: Sequence[str]) -> list[Verdict]:
+    def moderate_many(self, texts: Sequence[str], source: Source = "member") -> list[Verdict]:
         """Batched: normalises once and scores every text with each classifier in one call."""
         with gc_paused():
-            return self._moderate_many(texts)
+            return self._moderate_many(texts, source)
 
-    def _moderate_many(self, texts: Sequence[str]) -> list[Verdict]:
+    def _moderate_many(self, texts: Sequence[str], source: Source) -> list[Verdict]:
         norms = [normalize(t) for t in texts]
         folded = [n.text for n in norms]
         model_checks = [self._classify(name, model, folded) for name, model in self.classifiers.items()]
@@ -103,7 +130,7 @@ class Moderator:
             checks += [per_text[i] for per_text in model_checks]
             if any(score >= COUNTER_SPEECH_MIN for check in checks for score in check.scores.values()):
                 checks.append(counter_speech(norm))  # only worth scanning when something is suspicious
-            verdicts.append(self._verdict(norm, checks))
+            verdicts.append(self._verdict(norm, checks, source))
         return verdicts
 
     def _classify(self, name: str, model: TextClassifier, folded: list[str]) -> list[Check]:
@@ -134,7 +161,7 @@ class Moderator:
         flagged = any(p >= self.policy.threshold_for(c) for c, p in scores.items())
         return Check(name=name, flagged=flagged, scores=scores, evidence=[], error=None)
 
-    def _verdict(self, norm: Normalized, checks: list[Check]) -> Verdict:
+    def _verdict(self, norm: Normalized, checks: list[Check], source: Source) -> Verdict:
         warning = any(c.name == COUNTER_SPEECH and c.flagged for c in checks)
         combined = _noisy_or(checks, warning)
         engine = "offline"
@@ -150,17 +177,20 @@ class Moderator:
                 for category, score in opinion.scores.items():
                     if score >= 1.0 or category not in hard:  # confirm anything; veto only soft suspicions
                         combined[category] = score if score >= 1.0 else min(combined[category], score)
-        return self._decide(norm, checks, combined, engine)
+        return self._decide(norm, checks, combined, engine, source)
 
-    def _decide(self, norm: Normalized, checks: list[Check], combined: dict[str, float], engine: str) -> Verdict:
-        ruled = {c for check in checks if not check.name.startswith("classifier") for c in check.scores}
+    def _decide(
+        self, norm: Normalized, checks: list[Check], combined: dict[str, float], engine: str, source: Source
+    ) -> Verdict:
+        ignored = self.policy.ignored(source)
+        ruled = rule_scores(checks)
         flagged = sorted(
-            (c for c, score in combined.items() if score >= self.policy.threshold_for(c, model_only=c not in ruled)),
+            (c for c, score in combined.items()
+             if c not in ignored and score >= self.policy.threshold_for(c, model_only=c not in ruled)),
             key=lambda c: -combined[c],
-        )
+        )  # fmt: skip
         severity = severity_of(flagged, combined)
-        action = next((self.policy.category_actions[c] for c in flagged if c in self.policy.category_actions),
-                      self.policy.actions[severity])  # fmt: skip
+        action = self._action(flagged, combined, ruled, severity)
         if not flagged and any(c.error for c in checks if c.name != "llm"):
             action = "review"
         evidence = [e for c in checks for e in c.evidence if e.category in flagged]
@@ -169,12 +199,41 @@ class Moderator:
                      rule=f"{c.name}:p={c.scores[cat]:.2f}")
             for c in checks if c.name.startswith("classifier") for cat in flagged if c.scores.get(cat, 0) >= 0.5
         ]  # fmt: skip
+        shadow = self.policy.mode == "shadow"
         return Verdict(
             risky=bool(flagged), categories=flagged,  # type: ignore[arg-type]
             scores={c: round(s, 4) for c, s in sorted(combined.items(), key=lambda kv: -kv[1]) if s >= 0.01},
-            severity=severity, action=action, evidence=evidence, checks=checks,
-            engine=engine, policy_version=self.policy.version,
+            severity=severity, action="allow" if shadow else action, evidence=evidence, checks=checks,
+            engine=engine, policy_version=self.policy.version, source=source,
+            shadow_action=action if shadow else None,
+            reply=self.policy.care_reply if "self_harm" in flagged else None,
         )  # fmt: skip
+
+    def _action(self, flagged: list[str], combined: dict[str, float], ruled: dict[str, float], severity: str) -> Action:
+        """The policy's action, capped: a category that only a classifier suspects goes no further
+        than ``model_only_action`` unless its calibrated delete threshold is met, and self_harm is
+        never deleted (a person reaches out instead)."""
+        action = next((self.policy.category_actions[c] for c in flagged if c in self.policy.category_actions),
+                      self.policy.actions[severity])  # type: ignore[index]  # fmt: skip
+        cap = self.policy.model_only_action
+        if flagged and not any(
+            ruled.get(c, 0.0) >= RULE_EVIDENCE or combined[c] >= self.policy.model_delete_thresholds.get(c, 2.0)
+            for c in flagged
+        ) and harsher(action, cap):  # fmt: skip
+            action = cap
+        if "self_harm" in flagged and harsher(action, "review"):
+            action = "review"
+        return action
+
+
+def rule_scores(checks: list[Check]) -> dict[str, float]:
+    """Per category, the noisy-OR of what rules (terms, patterns, phrases) and an LLM found."""
+    scores: dict[str, float] = {}
+    for check in checks:
+        if not check.name.startswith("classifier"):
+            for category, score in check.scores.items():
+                scores[category] = 1.0 - (1.0 - scores.get(category, 0.0)) * (1.0 - score)
+    return scores
 
 
 def _noisy_or(checks: list[Check], warning: bool) -> dict[str, float]:
@@ -207,12 +266,35 @@ def _hard_categories(checks: list[Check], warning: bool) -> set[str]:
 
 class ModerationService:
     """Moderators per community, built on first use and rebuilt when a community's policy or
-    trained model changes on disk."""
+    trained model changes on disk. Verdicts of a community in shadow mode that would have been acted on are logged to
+    ``<data_dir>/moderation/shadow/<community>.jsonl`` for the operator to review."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.settings, self.now = settings, now
         self._moderators: dict[str | None, tuple[float, Moderator]] = {}
         self._lock = threading.Lock()
+
+    def moderate_many(self, texts: Sequence[str], community: str | None, source: Source = "member") -> list[Verdict]:
+        """Verdicts under the community's policy; in shadow mode also written to the shadow log."""
+        verdicts = self.moderator(community).moderate_many(texts, source)
+        acted = [(t, v) for t, v in zip(texts, verdicts, strict=True) if v.shadow_action not in (None, "allow")]
+        if acted:
+            self._log_shadow(community, acted)
+        return verdicts
+
+    def _log_shadow(self, community: str | None, acted: list[tuple[str, Verdict]]) -> None:
+        """One line per verdict that enforcement would have acted on."""
+        path = inside(self.settings.data_dir / "moderation", "shadow", f"{community or 'default'}.jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        at = self.now().isoformat()
+        rows = [
+            json.dumps({"at": at, "community": community, "source": v.source, "text": t[:500], "action": v.action,
+                        "shadow_action": v.shadow_action, "categories": v.categories,
+                        "policy_version": v.policy_version}, ensure_ascii=False)
+            for t, v in acted
+        ]  # fmt: skip
+        with self._lock, path.open("a", encoding="utf-8") as file:
+            file.write("\n".join(rows) + "\n")
 
     def moderator(self, community: str | None) -> Moderator:
         stamp = self._stamp(community)

@@ -200,4 +200,18 @@ def _markdown(header: dict[str, Any], metrics: dict[str, Any], cases: list[dict[
         cats,
         f"## False positives ({len(fps)})", table(fps, ["id", "text", "predicted", "rules"]),
         f"## Missed risky messages ({len(fns)})", table(fns, ["id", "text", "expected"]),
+        *_false_alarm_markdown(metrics.get("false_alarms")),
     ]) + "\n"  # fmt: skip
+
+
+def _false_alarm_markdown(budget: dict[str, Any] | None) -> list[str]:
+    if budget is None:
+        return []
+    by_category = [[c, v.get("flagged", 0), v.get("removed", 0)] for c, v in budget["by_category"].items()]
+    return [
+        f"## False alarms on ordinary traffic ({budget['messages']} messages)",
+        f"per 1,000 messages: **{budget['flagged_per_1000']} flagged**, **{budget['removed_per_1000']} removed**",
+        table(by_category, ["category", "flagged / 1,000", "removed / 1,000"]),
+        table([[k, v] for k, v in budget["by_check"].items()], ["check", "flagged / 1,000"]),
+        table(budget["top_features"], ["rule or classifier n-gram", "false alarms"]),
+    ]

@@ -20,3 +20,6 @@ class FixedScores(TextClassifier):
 
     def predict_normalized(self, normalized: Sequence[str]) -> np.ndarray:
         return np.array([self.row for _ in normalized])
+
+    def top_features(self, normalized: str, label: str, k: int = 3) -> list[str]:
+        return []  # no vocabulary: fixed scores come from no n-gram

@@ -32,7 +32,7 @@ from assistant.moderation.lexicon import (
     counter_speech,
 )
 from assistant.moderation.lexicon import NAME as LEXICON
-from assistant.moderation.models import Action, Check, Evidence, Source, Verdict
+from assistant.moderation.models import Action, Check, Evidence, Severity, Source, Verdict
 from assistant.moderation.normalize import Normalized, normalize
 from assistant.moderation.policy import Policy, harsher, load_policy, policy_path, severity_of
 from assistant.prompts import Prompt, load_prompt
@@ -209,12 +209,14 @@ class Moderator:
             reply=self.policy.care_reply if "self_harm" in flagged else None,
         )  # fmt: skip
 
-    def _action(self, flagged: list[str], combined: dict[str, float], ruled: dict[str, float], severity: str) -> Action:
+    def _action(
+        self, flagged: list[str], combined: dict[str, float], ruled: dict[str, float], severity: Severity
+    ) -> Action:
         """The policy's action, capped: a category that only a classifier suspects goes no further
-        than ``model_only_action`` unless its calibrated delete threshold is met, and self_harm is
-        never deleted (a person reaches out instead)."""
+        than ``model_only_action`` unless its calibrated delete threshold is met (rule evidence or
+        an LLM's confirmation lifts the cap), and self_harm is never deleted (a person reaches out)."""
         action = next((self.policy.category_actions[c] for c in flagged if c in self.policy.category_actions),
-                      self.policy.actions[severity])  # type: ignore[index]  # fmt: skip
+                      self.policy.actions[severity])  # fmt: skip
         cap = self.policy.model_only_action
         if flagged and not any(
             ruled.get(c, 0.0) >= RULE_EVIDENCE or combined[c] >= self.policy.model_delete_thresholds.get(c, 2.0)

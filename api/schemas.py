@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answering.models import Turn
-from assistant.moderation.models import Verdict
+from assistant.moderation.models import Source, Verdict
 from assistant.retrieval.models import SearchHit
 
 
@@ -78,6 +78,7 @@ class ModerationRequest(BaseModel):
     community: str | None = Field(
         None, max_length=64, description="Whose policy, keyword lists and trained model apply."
     )
+    source: Source = Field("member", description="Who posted: member, staff or draft (categories apply by source).")
 
 
 class ModerationResponse(BaseModel):

@@ -19,7 +19,7 @@ from assistant.settings import Settings
 __all__ = ["GLOBAL", "RESERVED", "Communities", "InvalidCommunity", "UnknownCommunity", "community_id", "inside"]
 
 #: The file a community's trained moderation classifier is saved in.
-MODEL_SUFFIX = ".joblib"
+MODEL_SUFFIX = ".npz"
 
 
 #: Folders of ``data_dir`` whose ``<community>.*`` files make a community known.

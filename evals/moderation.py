@@ -1,6 +1,6 @@
 """Moderation suite: per-category precision/recall/F1, risky/benign F1, confusion matrix,
 false positives, latency; the evasion suite adds catch rate by technique and look-alike
-false alarms."""
+false alarms; ``--benign FILE`` adds the false-alarm budget on ordinary traffic."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.moderation.engine import Moderator
-from assistant.moderation.models import CATEGORIES
+from assistant.moderation.models import CATEGORIES, SOURCES, Source, Verdict
+from assistant.moderation.normalize import normalize
 from evals.dataset import load_jsonl
 from evals.metrics import latency_ms, prf
 from evals.report import run_header, table, write_run
 
 DEFAULT_DATA = Path(__file__).parent / "data" / "moderation.jsonl"
 BATCH = 256
+#: Actions that remove a message.
+REMOVING = frozenset({"delete", "delete_and_warn", "mute"})
 
 
 class ModerationCase(BaseModel):
@@ -28,16 +31,29 @@ class ModerationCase(BaseModel):
     categories: list[str] = Field(default_factory=list)
     technique: str | None = None
     plain: str | None = None
+    source: Source = "member"  # ad_law cases read as the community's own posts: "draft"
 
 
-def run(moderator: Moderator, data: Path = DEFAULT_DATA, report_dir: Path | None = None) -> dict[str, Any]:
+class BenignCase(BaseModel):
+    """A line of ordinary traffic: every flag on it is a false alarm."""
+
+    text: str
+
+
+def run(
+    moderator: Moderator, data: Path = DEFAULT_DATA, report_dir: Path | None = None, benign: Path | None = None
+) -> dict[str, Any]:
     dataset = load_jsonl(data, ModerationCase)
     moderator.moderate("预热")
     cases = []
-    for start in range(0, len(dataset.cases), BATCH):
-        chunk = dataset.cases[start : start + BATCH]
+    ordered = sorted(dataset.cases, key=lambda c: SOURCES.index(c.source))  # one source per batch
+    for start in range(0, len(ordered), BATCH):
+        chunk = ordered[start : start + BATCH]
         began = time.perf_counter()
-        verdicts = moderator.moderate_many([c.text for c in chunk])
+        verdicts = [
+            v for source in dict.fromkeys(c.source for c in chunk)
+            for v in moderator.moderate_many([c.text for c in chunk if c.source == source], source)
+        ]  # fmt: skip
         per_message = (time.perf_counter() - began) / max(len(chunk), 1)
         for case, verdict in zip(chunk, verdicts, strict=True):
             cases.append({**case.model_dump(), "predicted_risky": verdict.risky, "predicted": verdict.categories,
@@ -46,10 +62,65 @@ def run(moderator: Moderator, data: Path = DEFAULT_DATA, report_dir: Path | None
     single = [_time_one(moderator, c.text) for c in dataset.cases[:300]]
     metrics = _metrics(cases, single)
     metrics["dataset_errors"] = dataset.errors
+    if benign is not None:
+        metrics["false_alarms"] = false_alarm_budget(moderator, benign)
     if report_dir is not None:
         header = run_header("moderation", data, dataset.sha256, engine="offline")
         write_run(report_dir, header, metrics, cases, _markdown(header, metrics, cases))
     return metrics
+
+
+def false_alarm_budget(moderator: Moderator, benign: Path) -> dict[str, Any]:
+    """Per 1,000 ordinary messages: flagged and removed, by category and by the check that
+    flagged, and the rules or n-grams behind the most false alarms."""
+    dataset = load_jsonl(benign, BenignCase)
+    texts = [c.text for c in dataset.cases if c.text.strip()]
+    verdicts = [
+        v for start in range(0, len(texts), BATCH) for v in moderator.moderate_many(texts[start : start + BATCH])
+    ]
+    per_1000 = 1000 / max(len(texts), 1)
+    by_category: dict[str, Counter[str]] = defaultdict(Counter)
+    by_check: Counter[str] = Counter()
+    features: Counter[str] = Counter()
+    for text, verdict in zip(texts, verdicts, strict=True):
+        removed = (verdict.shadow_action or verdict.action) in REMOVING
+        for category in verdict.categories:
+            by_category[category].update(["flagged", *(["removed"] if removed else [])])
+        by_check.update({c.name for c in verdict.checks if c.flagged and set(c.scores) & set(verdict.categories)})
+        if verdict.risky and not _ruled(verdict):
+            by_check["classifier_only"] += 1
+        features.update(_behind(moderator, text, verdict))
+    flagged = sum(v.risky for v in verdicts)
+    removals = sum((v.shadow_action or v.action) in REMOVING for v in verdicts)
+    return {
+        "messages": len(texts),
+        "flagged_per_1000": round(flagged * per_1000, 2),
+        "removed_per_1000": round(removals * per_1000, 2),
+        "by_category": {c: {k: round(n * per_1000, 2) for k, n in counts.items()}
+                        for c, counts in sorted(by_category.items(), key=lambda kv: -kv[1]["flagged"])},
+        "by_check": {name: round(n * per_1000, 2) for name, n in by_check.most_common()},
+        "top_features": features.most_common(20),
+        "dataset_errors": dataset.errors,
+    }  # fmt: skip
+
+
+def _ruled(verdict: Verdict) -> bool:
+    return any(not e.rule.startswith("classifier") for e in verdict.evidence)
+
+
+def _behind(moderator: Moderator, text: str, verdict: Verdict) -> list[str]:
+    """The rules that matched a false alarm, or the classifier's strongest n-grams for its categories."""
+    ruled = [e for e in verdict.evidence if not e.rule.startswith("classifier")]
+    suspected = [c for c in verdict.categories if c not in {e.category for e in ruled}]
+    folded = normalize(text).text if suspected else ""
+    grams = [
+        f"{name}:{gram}"
+        for name, model in moderator.classifiers.items()
+        for category in suspected
+        if category in model.labels
+        for gram in model.top_features(folded, category)
+    ]
+    return [e.rule for e in ruled] + grams
 
 
 def _time_one(moderator: Moderator, text: str) -> float:
@@ -129,4 +200,18 @@ def _markdown(header: dict[str, Any], metrics: dict[str, Any], cases: list[dict[
         cats,
         f"## False positives ({len(fps)})", table(fps, ["id", "text", "predicted", "rules"]),
         f"## Missed risky messages ({len(fns)})", table(fns, ["id", "text", "expected"]),
+        *_false_alarm_markdown(metrics.get("false_alarms")),
     ]) + "\n"  # fmt: skip
+
+
+def _false_alarm_markdown(budget: dict[str, Any] | None) -> list[str]:
+    if budget is None:
+        return []
+    by_category = [[c, v.get("flagged", 0), v.get("removed", 0)] for c, v in budget["by_category"].items()]
+    return [
+        f"## False alarms on ordinary traffic ({budget['messages']} messages)",
+        f"per 1,000 messages: **{budget['flagged_per_1000']} flagged**, **{budget['removed_per_1000']} removed**",
+        table(by_category, ["category", "flagged / 1,000", "removed / 1,000"]),
+        table([[k, v] for k, v in budget["by_check"].items()], ["check", "flagged / 1,000"]),
+        table(budget["top_features"], ["rule or classifier n-gram", "false alarms"]),
+    ]

@@ -183,26 +183,33 @@ def moderate(
     output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
     batch: Annotated[int, typer.Option(min=1, max=20000, help="Messages scored together.")] = 2000,
     workers: Annotated[int, typer.Option(min=0, max=64, help="Processes for large batches (0: one per core).")] = 0,
+    source: Annotated[
+        str, typer.Option(help="Who posted: member, staff or draft (ad_law applies to staff and drafts only).")
+    ] = "member",
 ) -> None:
-    """Risk verdict for a message, or each line of a JSONL file (adds "verdict")."""
+    """Risk verdict for a message, or each line of a JSONL file (adds "verdict"; rows may carry
+    "community" and "source")."""
+    from assistant.moderation.models import SOURCES
     from assistant.workers import ForkedWorkers, processes
 
+    if source not in SOURCES:
+        _fail(f"--source must be one of {', '.join(SOURCES)}")
     service = _services().moderation
     community = service.moderator(community).community  # resolved: a typo is an error, not default rules
     if input is None:
         if text is None or not text.strip():
             _fail("give a message, or --input FILE for a batch")
-        typer.echo(service.moderator(community).moderate(str(text)).model_dump_json())
+        typer.echo(service.moderate_many([str(text)], community, source)[0].model_dump_json())  # type: ignore[arg-type]
         return
 
     def score(rows: list[dict[str, Any]]) -> list[str]:
-        """Finished output lines, rows grouped by their own ``community`` (or the default)."""
-        groups: dict[str | None, list[int]] = {}
+        """Finished output lines, rows grouped by their own ``community`` and ``source``."""
+        groups: dict[tuple[str | None, str], list[int]] = {}
         for i, row in enumerate(rows):
-            groups.setdefault(row.get("community", community), []).append(i)
+            groups.setdefault((row.get("community", community), row.get("source") or source), []).append(i)
         out = ["" for _ in rows]
-        for group, indexes in groups.items():
-            verdicts = service.moderator(group).moderate_many([rows[i]["text"] for i in indexes])
+        for (group, by), indexes in groups.items():
+            verdicts = service.moderate_many([rows[i]["text"] for i in indexes], group, by)  # type: ignore[arg-type]
             for i, verdict in zip(indexes, verdicts, strict=True):
                 # pydantic's native serialiser spliced into the row: 14 µs vs 35 µs for dict + json
                 out[i] = f'{dumps(rows[i])[:-1]}, "verdict": {verdict.model_dump_json()}}}'
@@ -212,6 +219,8 @@ def moderate(
         if not isinstance(row.get("text"), str) or not row["text"].strip():
             raise ValueError("missing 'text' (non-empty string)")
         _check_community(row, community, service.communities)
+        if row.get("source") is not None and row["source"] not in SOURCES:
+            raise ValueError(f"'source' must be one of {', '.join(SOURCES)}")
 
     handle = row_handler(validate, score)  # models are loaded above, before any worker forks
     with ForkedWorkers(handle, processes(workers), MIN_MESSAGES_PER_WORKER) as forked:
@@ -230,12 +239,19 @@ def moderation_train(
     c: Annotated[
         float | None, typer.Option("--c", help="Inverse regularisation; chosen by cross-validation if unset.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Train and save even if the data is too small or one-sided to beat the shipped model.")
+    ] = False,
 ) -> None:
     """Train a classifier from labelled messages; prints cross-validated metrics.
 
-    With --community it is used, next to the built-in checks, for that community from then on."""
+    With --community it replaces the built-in classifier (next to the rules) for that community,
+    so it is refused, with the reason, when the data is too small or one-sided, or when its
+    cross-validated F1 does not beat the shipped model's F1 on the same data."""
     from assistant.ids import community_id
     from assistant.moderation.classifier import read_labelled, train
+    from assistant.moderation.engine import builtin_classifier
+    from assistant.moderation.training import data_problems, shipped_risky_f1
 
     if community is None and output is None:
         _fail("give --community ID (or --output FILE)")
@@ -244,10 +260,56 @@ def moderation_train(
         typer.echo(f"skipped {error}", err=True)
     if len({r.risky for r in rows}) < 2:
         _fail("need both risky and benign rows to train")
+    problems = data_problems(rows)
+    if problems and not force:
+        _fail(f"refusing to train: {'; '.join(problems)} (--force trains anyway)")
     model = train(rows, c=c)
+    baseline = shipped_risky_f1(rows, builtin_classifier())
+    if model.metrics["risky_f1"] <= baseline and not force:
+        _fail(f"refusing to save: cross-validated risky F1 {model.metrics['risky_f1']} does not beat the shipped "
+              f"model's {baseline} on this data (--force saves anyway)")  # fmt: skip
     path = output or _services().communities.model_path(community_id(community))
     model.save(path)
-    typer.echo(dumps({"model": str(path), "skipped_lines": len(errors), **model.metrics}))
+    report = {"model": str(path), "skipped_lines": len(errors), "shipped_risky_f1": baseline, **model.metrics}
+    typer.echo(dumps({**report, "warnings": problems} if problems else report))
+
+
+@moderation_app.command("calibrate")
+def moderation_calibrate(
+    benign: Annotated[Path, typer.Option(help="Ordinary traffic, {text} lines: every flag on it is a false alarm.")],
+    data: Annotated[
+        Path | None, typer.Option(help="Labelled cases {text, risky, categories} (default: the moderation suite).")
+    ] = None,
+    community: Community = None,
+    budget: Annotated[
+        float, typer.Option(min=0, help="False alarms allowed per 1,000 benign messages, per category.")
+    ] = 1.0,
+    delete_budget: Annotated[
+        float, typer.Option(min=0, help="Classifier-only deletions allowed per 1,000 benign messages, per category.")
+    ] = 0.2,
+    output: Annotated[Path | None, typer.Option(help="Write the chosen thresholds as policy YAML here.")] = None,
+) -> None:
+    """Choose per-category thresholds against a false-alarm budget; prints recall at each."""
+    import yaml
+
+    from assistant.moderation import calibrate
+    from evals.dataset import load_jsonl
+    from evals.moderation import DEFAULT_DATA, BenignCase, ModerationCase
+
+    moderator = _services().moderation.moderator(community)
+    plain = load_jsonl(benign, BenignCase)
+    labelled = load_jsonl(data or DEFAULT_DATA, ModerationCase)
+    report = calibrate.calibrate(
+        calibrate.score(moderator, [c.text for c in plain.cases]),
+        calibrate.score(moderator, [c.text for c in labelled.cases], [c.categories for c in labelled.cases]),
+        budget, delete_budget,
+    )  # fmt: skip
+    deletes = {c: r["model_delete_threshold"] for c, r in report.items() if r["model_delete_threshold"]}
+    policy = {"thresholds": {c: r["threshold"] for c, r in report.items()}, "model_delete_thresholds": deletes}
+    if output is not None:
+        output.write_text(yaml.safe_dump(policy, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    typer.echo(dumps({"benign_messages": len(plain.cases), "labelled": len(labelled.cases), "categories": report,
+                      "policy": policy, "dataset_errors": plain.errors + labelled.errors}))  # fmt: skip
 
 
 @app.command()
@@ -363,12 +425,17 @@ def eval_moderation(
     data: Annotated[Path | None, typer.Option(help="JSONL cases: {id, text, risky, categories}.")] = None,
     report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
     community: Community = None,
+    benign: Annotated[
+        Path | None, typer.Option(help="Ordinary traffic, {text} lines: adds false alarms per 1,000 messages.")
+    ] = None,
 ) -> None:
     """Per-category P/R/F1, risky F1, confusion, false positives, latency (and evasion stats)."""
     from evals import moderation
 
     folder = report or _default_report_dir("moderation")
-    metrics = moderation.run(_services().moderation.moderator(community), data or moderation.DEFAULT_DATA, folder)
+    metrics = moderation.run(
+        _services().moderation.moderator(community), data or moderation.DEFAULT_DATA, folder, benign
+    )
     typer.echo(dumps(metrics))
     typer.echo(f"report: {folder / 'report.md'}", err=True)
 

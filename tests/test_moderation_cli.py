@@ -40,10 +40,13 @@ def test_train_a_community_model_and_use_it(tmp_path: Path) -> None:
     benign = [f"今天第{i}课的作业交好了，谢谢助教" for i in range(30)]
     rows = [{"text": t, "risky": True, "categories": []} for t in risky] + [{"text": t, "risky": False} for t in benign]
     data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n{bad line\n", encoding="utf-8")
-    out = run_cli("moderation", "train", "--data", str(data), "--community", "club", data_dir=tmp_path)
+    refused = run_cli("moderation", "train", "--data", str(data), "--community", "club", data_dir=tmp_path)
+    assert refused.returncode == 2 and "60 rows, need at least 200" in json.loads(refused.stdout)["error"]
+    out = run_cli("moderation", "train", "--data", str(data), "--community", "club", "--force", data_dir=tmp_path)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["rows"] == 60 and report["skipped_lines"] == 1 and report["risky_f1"] > 0.9
+    assert report["warnings"] and (tmp_path / "moderation" / "club.npz").exists()
     verdict = json.loads(run_cli("moderate", "团长今晚开车懂的来老地方", "-c", "club", data_dir=tmp_path).stdout)
     assert verdict["risky"]
     assert "classifier:club" in [c["name"] for c in verdict["checks"]]

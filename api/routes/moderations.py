@@ -29,7 +29,6 @@ def moderate(body: ModerationRequest, service: ModerationDep, settings: Settings
     empty = [{"index": i} for i, t in enumerate(texts) if not t.strip()]
     if empty:
         raise ApiError(422, "empty_text", "messages must contain text", empty)
-    moderator = service.moderator(body.community)
-    results = moderator.moderate_many(texts)
+    results = service.moderate_many(texts, body.community, body.source)
     metrics.verdicts(results)
-    return ModerationResponse(community=moderator.community, results=results)
+    return ModerationResponse(community=service.communities.resolve(body.community), results=results)

@@ -1,9 +1,12 @@
 """A trained text classifier: character n-gram TF-IDF + one logistic regression per label.
 
-Labels are ``risky`` plus each category. Trained on the authored messages in
-``data/train`` (``shequn moderation train`` rebuilds the shipped model, or trains a
-community's own). Prediction is a sparse matrix product, so a batch of thousands costs
-milliseconds and one message well under one.
+Labels are ``risky`` plus each category. The shipped model is built by ``make model``
+(``assistant.moderation.training``); ``shequn moderation train`` trains a community's own.
+Prediction is a sparse matrix product, so a batch of thousands costs milliseconds and one
+message well under one.
+
+Saved as arrays in an ``.npz`` plus a JSON header, loaded with ``allow_pickle=False``: a model
+file from a writable folder can hold numbers, never code (a pickle or joblib file can).
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import ahocorasick
-import joblib
 import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -67,9 +69,18 @@ def features(texts: Sequence[str]) -> list[str]:
     return [normalize(t).text for t in texts]
 
 
+#: Bumped when the saved layout changes; older files are refused with a message.
+FORMAT = "shequn-moderation-classifier/1"
+
+
+class ModelFileError(ValueError):
+    """A model file that is not a classifier this version can read (the message names no path)."""
+
+
 @dataclass
 class TextClassifier:
-    vectorizer: TfidfVectorizer
+    vocabulary: list[str]  # column → char_wb n-gram
+    idf: np.ndarray  # column → inverse document frequency
     labels: list[str]
     weights: np.ndarray  # labels × features
     bias: np.ndarray  # labels; includes the calibration shift, so 0.5 is each label's best cut
@@ -93,23 +104,35 @@ class TextClassifier:
         found = list(self._ngrams.iter(_SEPARATOR.join(padded)))
         flat = np.fromiter(itertools.chain.from_iterable(found), dtype=np.intp, count=2 * len(found))
         ends, columns = flat[0::2], flat[1::2]
-        size = len(self.vectorizer.idf_)
+        size = len(self.idf)
         # Matches come in text order; one key per (text, n-gram) with its count.
         keys, counts = np.unique((np.searchsorted(starts, ends, side="right") - 1) * size + columns, return_counts=True)
         rows, column_ids = np.divmod(keys, size)
-        values = (1.0 + np.log(counts)) * self.vectorizer.idf_[column_ids]
+        values = (1.0 + np.log(counts)) * self.idf[column_ids]
         values /= np.sqrt(np.bincount(rows, weights=values * values, minlength=len(normalized)))[rows]
         indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=len(normalized)))))
         matrix = csr_matrix((values, column_ids, indptr), shape=(len(normalized), size))
         logits = matrix @ self._weights_by_feature + self.bias
         return 1.0 / (1.0 + np.exp(-logits))  # type: ignore[no-any-return]
 
+    def top_features(self, normalized: str, label: str, k: int = 3) -> list[str]:
+        """The n-grams of one text that push ``label`` up most (tf-idf × weight): what a false
+        alarm was made of, for the eval report."""
+        column_of = self.labels.index(label)
+        words = "".join(f" {word} " for word in normalized.lower().split())
+        counts: dict[int, int] = {}
+        for _, column in self._ngrams.iter(words):
+            counts[column] = counts.get(column, 0) + 1
+        pushes = {c: (1.0 + np.log(n)) * self.idf[c] * self.weights[column_of, c] for c, n in counts.items()}
+        ranked = sorted((c for c, push in pushes.items() if push > 0), key=lambda c: -pushes[c])
+        return [self.vocabulary[c].strip() for c in ranked[:k]]
+
     @cached_property
     def _ngrams(self) -> ahocorasick.Automaton:
         """The vocabulary's n-grams, valued by column (none spans two words, so none spans the
         separator or two texts)."""
         automaton = ahocorasick.Automaton()
-        for gram, column in self.vectorizer.vocabulary_.items():
+        for column, gram in enumerate(self.vocabulary):
             if _SEPARATOR not in gram:
                 automaton.add_word(gram, column)
         automaton.make_automaton()
@@ -121,16 +144,46 @@ class TextClassifier:
         return np.ascontiguousarray(self.weights.T, dtype=np.float64)
 
     def save(self, path: Path) -> None:
+        """Arrays and a JSON header in one compressed ``.npz``; weights as float16 (≈ 2 MB)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"vectorizer": self.vectorizer, "labels": self.labels, "weights": self.weights.astype(np.float16),
-                   "bias": self.bias, "metrics": self.metrics}  # fmt: skip
-        joblib.dump(payload, path, compress=3)
+        header = {"format": FORMAT, "labels": self.labels, "metrics": self.metrics}
+        with path.open("wb") as file:
+            np.savez_compressed(
+                file,
+                header=np.array(json.dumps(header, ensure_ascii=False)),
+                vocabulary=np.array(self.vocabulary, dtype=str),
+                idf=self.idf.astype(np.float64),
+                weights=self.weights.astype(np.float16),
+                bias=self.bias.astype(np.float32),
+            )
 
     @classmethod
     def load(cls, path: Path) -> TextClassifier:
-        payload = joblib.load(path)
-        return cls(payload["vectorizer"], payload["labels"], payload["weights"].astype(np.float32),
-                   payload["bias"], payload.get("metrics", {}))  # fmt: skip
+        """Refuses anything but plain arrays (``allow_pickle=False``) in the expected layout."""
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                header = json.loads(str(arrays["header"]))
+                if header.get("format") != FORMAT:
+                    raise ModelFileError(f"not a {FORMAT} model file")
+                vocabulary, idf = arrays["vocabulary"].tolist(), arrays["idf"]
+                weights, bias = arrays["weights"].astype(np.float32), arrays["bias"]
+        except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
+            if isinstance(exc, ModelFileError):
+                raise
+            raise ModelFileError(f"unreadable model file ({type(exc).__name__})") from None
+        if weights.shape != (len(header["labels"]), len(vocabulary)) or idf.shape != (len(vocabulary),):
+            raise ModelFileError("model file arrays do not fit together")
+        return cls(vocabulary, idf, header["labels"], weights, bias, header.get("metrics", {}))
+
+    @classmethod
+    def from_vectorizer(
+        cls, vectorizer: TfidfVectorizer, labels: list[str], weights: np.ndarray, bias: np.ndarray,
+        metrics: dict[str, Any],
+    ) -> TextClassifier:  # fmt: skip
+        vocabulary = [""] * len(vectorizer.vocabulary_)
+        for gram, column in vectorizer.vocabulary_.items():
+            vocabulary[column] = gram
+        return cls(vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64), labels, weights, bias, metrics)
 
 
 def _vectorizer() -> TfidfVectorizer:
@@ -168,7 +221,7 @@ def train(rows: Sequence[LabelledMessage], c: float | None = None, folds: int = 
     weights, bias = _fit_heads(vectorizer.fit_transform(texts), y, best)
     shifts = np.asarray(scored[best].pop("cuts"), dtype=np.float32)
     metrics = {"rows": len(rows), "C": best, "folds": folds, **scored[best]}
-    return TextClassifier(vectorizer, labels, weights, bias - shifts, metrics)
+    return TextClassifier.from_vectorizer(vectorizer, labels, weights, bias - shifts, metrics)
 
 
 def _cross_validate(

@@ -7,6 +7,8 @@ called clean because something broke."""
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -16,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.communities import Communities
+from assistant.clock import Clock, utc_now
+from assistant.communities import Communities, inside
 from assistant.llm import make_chat_model
 from assistant.llm.base import ChatModel
 from assistant.memory import gc_paused
 from assistant.moderation import patterns
 from assistant.moderation.adjudicator import adjudicate, is_grey
-from assistant.moderation.classifier import RISKY, TextClassifier
+from assistant.moderation.classifier import RISKY, ModelFileError, TextClassifier
 from assistant.moderation.lexicon import (
     COUNTER_SPEECH,
     COUNTER_SPEECH_CATEGORIES,
@@ -31,9 +34,9 @@ from assistant.moderation.lexicon import (
     counter_speech,
 )
 from assistant.moderation.lexicon import NAME as LEXICON
-from assistant.moderation.models import Check, Evidence, Verdict
+from assistant.moderation.models import Action, Check, Evidence, Severity, Source, Verdict
 from assistant.moderation.normalize import Normalized, normalize
-from assistant.moderation.policy import Policy, severity_of
+from assistant.moderation.policy import Policy, harsher, severity_of
 from assistant.prompts import Prompt, load_prompt
 from assistant.settings import Settings
 
@@ -43,12 +46,39 @@ QUOTABLE_CHECKS = (LEXICON, patterns.NAME_PHRASES)
 COUNTER_SPEECH_MIN = 0.2
 #: Communities whose moderator (lexicon automaton, policy, model) stays in memory.
 CACHED_MODERATORS = 64
-BUILTIN_MODEL = Path(str(resources.files("assistant.moderation") / "data" / "builtin.joblib"))
+#: Rule evidence that lets a category take its full action (delete): one full-weight term or
+#: pattern, or two weak terms; a single weak term (垃圾, weight 0.4 → 0.2) is not enough.
+RULE_EVIDENCE = 0.35
+BUILTIN_MODEL = Path(str(resources.files("assistant.moderation") / "data" / "builtin.npz"))
+#: Models saved before the .npz format were pickles: never loaded (a pickle can run code).
+PICKLED_SUFFIX = ".joblib"
+log = logging.getLogger(__name__)
 
 
 @cache
 def builtin_classifier() -> TextClassifier:
     return TextClassifier.load(BUILTIN_MODEL)
+
+
+def community_classifiers(communities: Communities, community: str | None) -> dict[str, TextClassifier]:
+    """A community's own trained model replaces the generic one; an old pickled model or an
+    unreadable file is reported and the generic model used instead."""
+    if community:
+        path = communities.model_path(community)
+        if path.exists():
+            try:
+                return {f"classifier:{community}": TextClassifier.load(path)}
+            except ModelFileError as exc:
+                log.warning(
+                    "community %s: its trained model was not loaded (%s); using the built-in one", community, exc
+                )
+        elif path.with_suffix(PICKLED_SUFFIX).exists():
+            log.warning(
+                "community %s: ignoring its old .joblib model (pickle files can run code and are never loaded); "
+                "retrain it with `shequn moderation train --community %s`",
+                community, community,
+            )  # fmt: skip
+    return {"classifier": builtin_classifier()}
 
 
 class Moderator:
@@ -74,23 +104,19 @@ class Moderator:
         Measured on COLD (train on one half, test on the other): rules + community model
         F1 0.83, but 0.74 with the generic model added, whose idea of risk comes from other
         groups and flagged much of what that community considers fine."""
-        path = communities.model_path(community) if community else None
-        if path is not None and path.exists():
-            classifiers = {f"classifier:{community}": TextClassifier.load(path)}
-        else:
-            classifiers = {"classifier": builtin_classifier()}
+        classifiers = community_classifiers(communities, community)
         prompt = load_prompt(communities.settings.prompts_dir, "moderation", 1) if llm is not None else None
         return cls(communities.moderation_policy(community), classifiers, llm, prompt, community)
 
-    def moderate(self, text: str) -> Verdict:
-        return self.moderate_many([text])[0]
+    def moderate(self, text: str, source: Source = "member") -> Verdict:
+        return self.moderate_many([text], source)[0]
 
-    def moderate_many(self, texts: Sequence[str]) -> list[Verdict]:
+    def moderate_many(self, texts: Sequence[str], source: Source = "member") -> list[Verdict]:
         """Batched: normalises once and scores every text with each classifier in one call."""
         with gc_paused():
-            return self._moderate_many(texts)
+            return self._moderate_many(texts, source)
 
-    def _moderate_many(self, texts: Sequence[str]) -> list[Verdict]:
+    def _moderate_many(self, texts: Sequence[str], source: Source) -> list[Verdict]:
         norms = [normalize(t) for t in texts]
         folded = [n.text for n in norms]
         model_checks = [self._classify(name, model, folded) for name, model in self.classifiers.items()]
@@ -100,7 +126,7 @@ class Moderator:
             checks += [per_text[i] for per_text in model_checks]
             if any(score >= COUNTER_SPEECH_MIN for check in checks for score in check.scores.values()):
                 checks.append(counter_speech(norm))  # only worth scanning when something is suspicious
-            verdicts.append(self._verdict(norm, checks))
+            verdicts.append(self._verdict(norm, checks, source))
         return verdicts
 
     def _classify(self, name: str, model: TextClassifier, folded: list[str]) -> list[Check]:
@@ -131,7 +157,7 @@ class Moderator:
         flagged = any(p >= self.policy.threshold_for(c) for c, p in scores.items())
         return Check(name=name, flagged=flagged, scores=scores, evidence=[], error=None)
 
-    def _verdict(self, norm: Normalized, checks: list[Check]) -> Verdict:
+    def _verdict(self, norm: Normalized, checks: list[Check], source: Source) -> Verdict:
         warning = any(c.name == COUNTER_SPEECH and c.flagged for c in checks)
         combined = _noisy_or(checks, warning)
         engine = "offline"
@@ -147,17 +173,20 @@ class Moderator:
                 for category, score in opinion.scores.items():
                     if score >= 1.0 or category not in hard:  # confirm anything; veto only soft suspicions
                         combined[category] = score if score >= 1.0 else min(combined[category], score)
-        return self._decide(norm, checks, combined, engine)
+        return self._decide(norm, checks, combined, engine, source)
 
-    def _decide(self, norm: Normalized, checks: list[Check], combined: dict[str, float], engine: str) -> Verdict:
-        ruled = {c for check in checks if not check.name.startswith("classifier") for c in check.scores}
+    def _decide(
+        self, norm: Normalized, checks: list[Check], combined: dict[str, float], engine: str, source: Source
+    ) -> Verdict:
+        ignored = self.policy.ignored(source)
+        ruled = rule_scores(checks)
         flagged = sorted(
-            (c for c, score in combined.items() if score >= self.policy.threshold_for(c, model_only=c not in ruled)),
+            (c for c, score in combined.items()
+             if c not in ignored and score >= self.policy.threshold_for(c, model_only=c not in ruled)),
             key=lambda c: -combined[c],
-        )
+        )  # fmt: skip
         severity = severity_of(flagged, combined)
-        action = next((self.policy.category_actions[c] for c in flagged if c in self.policy.category_actions),
-                      self.policy.actions[severity])  # fmt: skip
+        action = self._action(flagged, combined, ruled, severity)
         if not flagged and any(c.error for c in checks if c.name != "llm"):
             action = "review"
         evidence = [e for c in checks for e in c.evidence if e.category in flagged]
@@ -166,12 +195,43 @@ class Moderator:
                      rule=f"{c.name}:p={c.scores[cat]:.2f}")
             for c in checks if c.name.startswith("classifier") for cat in flagged if c.scores.get(cat, 0) >= 0.5
         ]  # fmt: skip
+        shadow = self.policy.mode == "shadow"
         return Verdict(
             risky=bool(flagged), categories=flagged,  # type: ignore[arg-type]
             scores={c: round(s, 4) for c, s in sorted(combined.items(), key=lambda kv: -kv[1]) if s >= 0.01},
-            severity=severity, action=action, evidence=evidence, checks=checks,
-            engine=engine, policy_version=self.policy.version,
+            severity=severity, action="allow" if shadow else action, evidence=evidence, checks=checks,
+            engine=engine, policy_version=self.policy.version, source=source,
+            shadow_action=action if shadow else None,
+            reply=self.policy.care_reply if "self_harm" in flagged else None,
         )  # fmt: skip
+
+    def _action(
+        self, flagged: list[str], combined: dict[str, float], ruled: dict[str, float], severity: Severity
+    ) -> Action:
+        """The policy's action, capped: a category that only a classifier suspects goes no further
+        than ``model_only_action`` unless its calibrated delete threshold is met (rule evidence or
+        an LLM's confirmation lifts the cap), and self_harm is never deleted (a person reaches out)."""
+        action = next((self.policy.category_actions[c] for c in flagged if c in self.policy.category_actions),
+                      self.policy.actions[severity])  # fmt: skip
+        cap = self.policy.model_only_action
+        if flagged and not any(
+            ruled.get(c, 0.0) >= RULE_EVIDENCE or combined[c] >= self.policy.model_delete_thresholds.get(c, 2.0)
+            for c in flagged
+        ) and harsher(action, cap):  # fmt: skip
+            action = cap
+        if "self_harm" in flagged and harsher(action, "review"):
+            action = "review"
+        return action
+
+
+def rule_scores(checks: list[Check]) -> dict[str, float]:
+    """Per category, the noisy-OR of what rules (terms, patterns, phrases) and an LLM found."""
+    scores: dict[str, float] = {}
+    for check in checks:
+        if not check.name.startswith("classifier"):
+            for category, score in check.scores.items():
+                scores[category] = 1.0 - (1.0 - scores.get(category, 0.0)) * (1.0 - score)
+    return scores
 
 
 def _noisy_or(checks: list[Check], warning: bool) -> dict[str, float]:
@@ -205,10 +265,12 @@ def _hard_categories(checks: list[Check], warning: bool) -> set[str]:
 class ModerationService:
     """Moderators per community, built on first use and rebuilt when a community's policy or
     trained model changes on disk. Only communities the registry knows get one, and at most
-    ``CACHED_MODERATORS`` are kept: names from requests cannot grow memory."""
+    ``CACHED_MODERATORS`` are kept: names from requests cannot grow memory. Verdicts of a community in
+    shadow mode that would have been acted on are logged to ``<data_dir>/moderation/shadow/<community>.jsonl``
+    for the operator to review."""
 
-    def __init__(self, communities: Communities, llm: ChatModel | None = None) -> None:
-        self.communities, self.llm = communities, llm
+    def __init__(self, communities: Communities, llm: ChatModel | None = None, now: Clock = utc_now) -> None:
+        self.communities, self.llm, self.now = communities, llm, now
         self._moderators: OrderedDict[str | None, tuple[float, Moderator]] = OrderedDict()
         self._generic: Moderator | None = None
         self._lock = threading.Lock()
@@ -216,6 +278,29 @@ class ModerationService:
     @classmethod
     def from_settings(cls, settings: Settings) -> ModerationService:
         return cls(Communities(settings), make_chat_model(settings))
+
+    def moderate_many(self, texts: Sequence[str], community: str | None, source: Source = "member") -> list[Verdict]:
+        """Verdicts under the community's policy; in shadow mode also written to the shadow log."""
+        moderator = self.moderator(community)
+        verdicts = moderator.moderate_many(texts, source)
+        acted = [(t, v) for t, v in zip(texts, verdicts, strict=True) if v.shadow_action not in (None, "allow")]
+        if acted:
+            self._log_shadow(moderator.community, acted)
+        return verdicts
+
+    def _log_shadow(self, community: str | None, acted: list[tuple[str, Verdict]]) -> None:
+        """One line per verdict that enforcement would have acted on."""
+        path = inside(self.communities.settings.data_dir / "moderation", "shadow", f"{community or 'default'}.jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        at = self.now().isoformat()
+        rows = [
+            json.dumps({"at": at, "community": community, "source": v.source, "text": t[:500], "action": v.action,
+                        "shadow_action": v.shadow_action, "categories": v.categories,
+                        "policy_version": v.policy_version}, ensure_ascii=False)
+            for t, v in acted
+        ]  # fmt: skip
+        with self._lock, path.open("a", encoding="utf-8") as file:
+            file.write("\n".join(rows) + "\n")
 
     def moderator(self, community: str | None) -> Moderator:
         """Raises ``InvalidCommunity`` / ``UnknownCommunity`` before anything is loaded."""

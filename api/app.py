@@ -7,7 +7,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import answers, chat, health, knowledge, moderations
+from api.routes import answers, chat, health, knowledge, moderations, sentiment
 from assistant.answering.service import Answerer
 from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
@@ -31,4 +31,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(moderations.router)
     app.include_router(answers.router)
     app.include_router(chat.router)
+    app.include_router(sentiment.router)
     return app

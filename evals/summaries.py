@@ -53,7 +53,8 @@ def surfaced(fact: dict[str, Any], summary: Summary) -> bool:
                    for a in alerts)  # fmt: skip
     start, end = _t(fact["from"]), _t(fact["to"])
     if kind == "risk_wave":
-        return any(_overlaps(a, start, end) and (a.category == fact["category"] or set(a.members) & set(fact["members"]))
+        members = set(fact["members"])
+        return any(_overlaps(a, start, end) and (a.category == fact["category"] or members & set(a.members))
                    for a in alerts)  # fmt: skip
     if kind == "heated_argument":
         return any(_overlaps(a, start, end) and len(set(a.members) & set(fact["members"])) >= 2 for a in alerts)
@@ -67,11 +68,18 @@ def supported(alert: Alert, planted: list[dict[str, Any]]) -> bool:
             if _mentions(alert, fact["keywords"]):
                 return True
         elif kind in ("at_risk_member", "unanswered_complaint"):
-            if alert.kind in ("negative_spike", "complaint_cluster", "unanswered_complaint") and fact["member"] in alert.members:
+            if (
+                alert.kind in ("negative_spike", "complaint_cluster", "unanswered_complaint")
+                and fact["member"] in alert.members
+            ):
                 return True
-        elif kind == alert.kind or (alert.kind == "negative_spike" and kind in UPSET):
+        elif kind == "heated_argument" and alert.kind == "risk_wave" and alert.category in ("abuse", "hate"):
             if _overlaps(alert, _t(fact["from"]), _t(fact["to"])):
-                return True
+                return True  # insults traded in the quarrel are that quarrel's risk wave
+        elif (kind == alert.kind or (alert.kind == "negative_spike" and kind in UPSET)) and _overlaps(
+            alert, _t(fact["from"]), _t(fact["to"])
+        ):
+            return True
     return False
 
 
@@ -93,8 +101,10 @@ def run(service: SentimentService, data: Path = DEFAULT_DATA, report_dir: Path |
         began = time.perf_counter()
         with open_log(str(log)) as fh:
             summary = service.summarize(read_messages(fh), facts.get("staff", []))
-        cases.append({"log": log.name, "seconds": round(time.perf_counter() - began, 3), "control": not facts.get("planted"),
-                      **score_log(summary, facts)})  # fmt: skip
+        seconds = round(time.perf_counter() - began, 3)
+        cases.append(
+            {"log": log.name, "seconds": seconds, "control": not facts.get("planted"), **score_log(summary, facts)}
+        )
     metrics = _metrics(cases)
     if report_dir is not None:
         header = run_header("summaries", data, f"{len(cases)} logs", engine="offline")

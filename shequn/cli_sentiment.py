@@ -101,10 +101,12 @@ def summarize(
     group: Annotated[str | None, typer.Option(help="Only this group (logs holding several).")] = None,
     community: Annotated[str | None, typer.Option("--community", "-c", help="Whose moderation policy.")] = None,
     report: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report here.")] = None,
+    workers: Annotated[int, typer.Option(min=0, max=64, help="Processes for large logs (0: one per core).")] = 0,
 ) -> None:
     """Mood, activity, topics, complaints, risk, segments, members at risk, health, alerts, summary."""
     from assistant.sentiment.importers import FORMATS, BadRow, UnknownFormat, open_log, read_messages
     from assistant.sentiment.service import EmptyLog
+    from assistant.workers import processes
 
     if format not in FORMATS:
         _fail(f"unknown --format {format!r}; one of {', '.join(FORMATS)}")
@@ -118,7 +120,8 @@ def summarize(
     try:
         with sys.stdin if input == "-" else open_log(input) as fh:
             messages = read_messages(fh, format, bad, group)
-            result = _service().summarize(messages, staff.split(","), response_minutes, start, end, group, community)
+            result = _service().summarize(messages, staff.split(","), response_minutes, start, end, group, community,
+                                          processes(workers))  # fmt: skip
     except (OSError, UnknownFormat, EmptyLog, UnicodeDecodeError) as exc:
         _fail(str(exc))
         return

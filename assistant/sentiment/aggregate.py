@@ -44,10 +44,12 @@ class Bucket:
         self.asked += s.asks
         if s.negative:
             self.negative += 1
-            self.worst = _keep(self.worst, s.quote(), lambda q: q.score or 0.0)
+            if len(self.worst) < EXAMPLES or s.sentiment.score < (self.worst[-1].score or 0.0):
+                self.worst = _keep(self.worst, s.quote(), lambda q: q.score or 0.0)
         elif s.positive:
             self.positive += 1
-            self.best = _keep(self.best, s.quote(), lambda q: -(q.score or 0.0))
+            if len(self.best) < EXAMPLES or s.sentiment.score > (self.best[-1].score or 0.0):
+                self.best = _keep(self.best, s.quote(), lambda q: -(q.score or 0.0))
 
     def row(self, start: datetime) -> dict[str, object]:
         return {"time": start.isoformat(), "messages": self.messages, "members": len(self.members),

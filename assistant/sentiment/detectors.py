@@ -27,26 +27,30 @@ def _members(quotes: list[Quote]) -> list[str]:
 
 
 class Episodes:
-    """Alerts of one kind (and category); a new hit within ``gap`` of the open one extends it."""
+    """Alerts of one kind (and category); a hit within ``gap`` of the open one extends it.
+
+    Detectors pass their recent window on every hit, so only quotes newer than the last one
+    taken are new; evidence stays at the first ``EVIDENCE`` quotes (constant work per hit)."""
 
     def __init__(self, kind: str, gap: timedelta, category: str | None = None) -> None:
         self.kind, self.gap, self.category = kind, gap, category
         self.alerts: list[Alert] = []
-        self._quotes: list[list[Quote]] = []
+        self._taken: datetime | None = None
 
     def hit(self, quotes: list[Quote], detail: str) -> None:
         open_ = self.alerts[-1] if self.alerts else None
-        if open_ is not None and quotes[0].time - (open_.end or open_.time) <= self.gap:
-            seen = {(q.time, q.sender, q.text) for q in self._quotes[-1]}
-            self._quotes[-1] += [q for q in quotes if (q.time, q.sender, q.text) not in seen]
-            everything = self._quotes[-1]
-            open_.end, open_.members, open_.detail = everything[-1].time, _members(everything), detail
-            open_.evidence = everything[:EVIDENCE]
+        if open_ is not None and self._taken is not None and quotes[0].time - self._taken <= self.gap:
+            new = [q for q in quotes if q.time > self._taken]
+            open_.end, open_.detail = max(open_.end or open_.time, quotes[-1].time), detail
+            open_.members += [n for n in _members(new) if n not in open_.members]
+            open_.evidence += new[: EVIDENCE - len(open_.evidence)]
         elif len(self.alerts) < MAX_ALERTS:
-            self._quotes.append(list(quotes))
             self.alerts.append(Alert(kind=self.kind, time=quotes[0].time, end=quotes[-1].time,  # type: ignore[arg-type]
                                      members=_members(quotes), evidence=quotes[:EVIDENCE], detail=detail,
                                      category=self.category))  # fmt: skip
+        else:
+            return
+        self._taken = max(q.time for q in quotes)
 
 
 class RiskWaves:

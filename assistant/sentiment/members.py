@@ -34,6 +34,8 @@ class MemberStats:
     after_bad: int = 0  # messages after the latest negative one
     seen_at: int = 0  # group message count at this member's last message
     early_negative: int = 0  # negative messages among the first RECENT
+    risky: int = 0
+    leaving: Quote | None = None  # the last message saying they will leave or stop buying
 
     def add(self, signal: Signal, group_count: int) -> None:
         t = signal.message.time
@@ -46,8 +48,12 @@ class MemberStats:
             self.early_negative += 1
         if signal.positive:
             self.positive += 1
+        self.risky += bool(signal.categories)
+        if signal.leaving:
+            self.leaving = signal.quote()
         if signal.negative:
             self.negative += 1
+        if signal.bad:
             self.after_bad = 0
             self.bad = [*self.bad[-2:], signal.quote()]
         elif self.bad:
@@ -61,8 +67,8 @@ def at_risk(members: dict[str, MemberStats], staff: set[str], start: datetime, e
     span = (end - start).total_seconds() or 1.0
     found = []
     for name, m in members.items():
-        if name in staff or not m.bad:
-            continue
+        if name in staff or not m.bad or m.risky * 2 >= m.messages:
+            continue  # staff are never at risk; nor are spammers, who are the risk
         reasons = []
         quiet = (end - m.last).total_seconds() / span
         if (
@@ -72,6 +78,8 @@ def at_risk(members: dict[str, MemberStats], staff: set[str], start: datetime, e
             and group_count - m.seen_at >= GROUP_WENT_ON
         ):
             reasons.append(f"不愉快经历后沉默：最后发言后群里又有 {group_count - m.seen_at} 条消息，本人未再发言")
+        if m.leaving is not None:
+            reasons.append(f"表示要离开或不再购买：「{m.leaving.text[:40]}」")
         recent_negative = sum(s.negative for s in m.recent)
         if m.messages >= RECENT + 2 and recent_negative >= 3 and m.early_negative == 0:
             reasons.append(f"情绪转负：最近 {len(m.recent)} 条中 {recent_negative} 条负面，早先没有")

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from assistant.llm.base import ChatModel, LLMUnavailable
 from assistant.memory import gc_paused
 from assistant.moderation.engine import ModerationService
 from assistant.prompts import load_prompt
+from assistant.retrieval.tokenize import default_tokenizer
 from assistant.sentiment import health as health_score
 from assistant.sentiment import llm_engine, narrative
 from assistant.sentiment.aggregate import Window
@@ -21,8 +23,11 @@ from assistant.sentiment.offline import OfflineSentiment
 from assistant.sentiment.signals import Signal
 from assistant.sentiment.topics import topic_words
 from assistant.settings import Settings
+from assistant.workers import ForkedWorkers
 
 BATCH = 2000
+#: Fewer distinct texts than this per process are read in the calling process.
+MIN_PER_WORKER = 500
 #: Up to this span the trend is hourly, beyond it daily.
 HOURLY_TREND = timedelta(days=3)
 
@@ -58,22 +63,40 @@ class SentimentService:
         end: datetime | None = None,
         group: str | None = None,
         community: str | None = None,
+        workers: int = 1,
     ) -> Summary:
-        """Messages must come in time order (as every chat export writes them). Raises
-        ``EmptyLog`` when nothing is left after the window and group filters."""
+        """Messages must come in time order (as every chat export writes them). ``workers`` > 1
+        reads messages in that many forked processes (only from a single-threaded caller, like
+        the CLI). Raises ``EmptyLog`` when nothing is left after the window and group filters."""
         staff_set = {s.strip() for s in staff if s.strip()}
+        default_tokenizer().load_dictionary()  # once per process; lazy lookups cost 2× in bulk
         window = Window(staff_set, timedelta(minutes=response_minutes))
         moderator = self.moderation.moderator(community or self.settings.default_community)
         wanted = (m for m in messages if (start is None or m.time >= start) and (end is None or m.time <= end)
                   and (group is None or m.group == group))  # fmt: skip
-        while chunk := list(itertools.islice(wanted, BATCH)):
-            texts = [m.text for m in chunk]
+        chunks: deque[tuple[list[ChatMessage], list[str]]] = deque()
+
+        def batches() -> Iterator[list[str]]:
+            while chunk := list(itertools.islice(wanted, BATCH)):
+                texts = list(dict.fromkeys(m.text for m in chunk))  # chat repeats itself: 收到, +1, 哈哈
+                chunks.append((chunk, texts))
+                yield texts
+
+        def read(texts: list[str]) -> list[tuple[Sentiment, list[str], tuple[str, ...]]]:
             with gc_paused():
-                moods = self.offline.classify_many(texts)
-                verdicts = moderator.moderate_many(texts)
-                for m, mood, verdict in zip(chunk, moods, verdicts, strict=True):
-                    categories = [str(c) for c in verdict.categories] if verdict.risky else []
-                    window.add(Signal(m, mood, categories, topic_words(m.text), m.sender in staff_set))
+                moods, verdicts = self.offline.classify_many(texts), moderator.moderate_many(texts)
+                return [(mood, [str(c) for c in v.categories] if v.risky else [], topic_words(t))
+                        for t, mood, v in zip(texts, moods, verdicts, strict=True)]  # fmt: skip
+
+        with ForkedWorkers(read, workers, MIN_PER_WORKER) as pool:
+            for results in pool.imap(batches()):
+                chunk, texts = chunks.popleft()
+                found = dict(zip(texts, results, strict=True))
+                with gc_paused():
+                    for m in chunk:
+                        mood, categories, words = found[m.text]
+                        to_staff = "@" in m.text and any(f"@{s}" in m.text for s in staff_set)
+                        window.add(Signal(m, mood, categories, words, m.sender in staff_set, to_staff))
         if window.start is None or window.end is None:
             raise EmptyLog("no messages in the chosen window" + (f" for group {group!r}" if group else ""))
         if window.unanswered is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import ModerationDep, SettingsDep
 from api.errors import ApiError
@@ -65,7 +65,11 @@ async def summarize(request: Request, service: ServiceDep) -> Summary:
     """Summary of a chat log: a JSON body (``SummaryRequest``), or a raw file body (JSONL, CSV,
     WeChatMsg or PyWxDump CSV) with options in the query string (format, staff, group, …)."""
     if request.headers.get("content-type", "").startswith("application/json"):
-        body = SummaryRequest.model_validate_json(await request.body())
+        try:
+            body = SummaryRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+            raise ApiError(422, "invalid_request", "the request does not match the schema", details) from exc
         if len(body.messages) > MAX_MESSAGES:
             raise ApiError(413, "too_many_items", f"at most {MAX_MESSAGES} messages per summary")
         return _run(service, body.messages, body.staff, body.response_minutes, body.group, body.community, [])

@@ -16,16 +16,14 @@ import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from pydantic import ValidationError
 
-from assistant.sentiment.models import ChatMessage
+from assistant.sentiment.models import DEFAULT_TZ, ChatMessage
 
 FORMATS = ("auto", "jsonl", "csv", "wechatmsg", "pywxdump")
-#: Chat exports carry local wall-clock times with no zone; WeChat's users mostly live in UTC+8.
-DEFAULT_TZ = timezone(timedelta(hours=8))
 #: What the exporting account is called in both WeChat tools' exports.
 SELF = "我"
 #: WeChat message types (``Type``) that are not text, shown as a placeholder so activity counts.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+DEFAULT_TZ = timezone(timedelta(hours=8))
 Label = Literal["negative", "neutral", "positive"]
 LABELS: tuple[str, ...] = get_args(Label)
 AlertKind = Literal[
@@ -25,12 +26,18 @@ class Sentiment(BaseModel):
 
 
 class ChatMessage(BaseModel):
-    """design.md §4 chat-log row: who said what, when, in which group."""
+    """design.md §4 chat-log row: who said what, when, in which group. A time without a zone
+    is taken as UTC+8 (chat exports write local wall-clock time; WeChat's users mostly live there)."""
 
     group: str | None = None
     time: datetime
     sender: str = Field(min_length=1, max_length=200)
     text: str
+
+    @field_validator("time")
+    @classmethod
+    def _zoned(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=DEFAULT_TZ)
 
 
 class Quote(BaseModel):

@@ -38,19 +38,22 @@ def test_complaints_from_three_members_make_one_cluster_with_examples_and_an_ale
         sig(0, "阿强", "退款三天没到账", "negative", -0.8, words=("退款", "到账")),
         sig(2, "小美", "我的退款也没到账", "negative", -0.9, words=("退款", "到账")),
         sig(4, "老张", "退款太慢了", "negative", -0.7, words=("退款",)),
+        sig(5, "阿强", "退款到底什么时候到账", "negative", -0.6, words=("退款", "到账")),
         sig(6, "路人", "今天退款了吗", "neutral", 0.0, words=("退款",)),
     ])  # fmt: skip
     complaints = w.complaints()
-    assert [(c.topic, c.count, c.members) for c in complaints] == [("退款/到账", 3, ["小美", "老张", "阿强"])]
+    assert [(c.topic, c.count, c.members) for c in complaints] == [("退款/到账", 4, ["小美", "老张", "阿强"])]
     assert [q.sender for q in complaints[0].examples] == ["阿强", "小美", "老张"]
     alerts = w.cluster_alerts(complaints)
     assert [(a.kind, a.topic, len(a.members)) for a in alerts] == [("complaint_cluster", "退款/到账", 3)]
 
 
-def test_two_complainers_are_a_cluster_but_not_yet_an_alert() -> None:
-    w = window([sig(0, "a", "退款慢", "negative", -0.8, words=("退款",)),
-                sig(1, "b", "退款慢", "negative", -0.8, words=("退款",))])  # fmt: skip
-    assert len(w.complaints()) == 1 and w.cluster_alerts(w.complaints()) == []
+def test_three_complaints_or_two_complainers_are_a_cluster_but_not_yet_an_alert() -> None:
+    three = [sig(i, f"m{i}", "退款慢", "negative", -0.8, words=("退款",)) for i in range(3)]
+    two_people = [sig(i, f"m{i % 2}", "退款慢", "negative", -0.8, words=("退款",)) for i in range(5)]
+    for signals in (three, two_people):
+        w = window(signals)
+        assert len(w.complaints()) == 1 and w.cluster_alerts(w.complaints()) == []
 
 
 def test_two_members_trading_insults_is_an_argument_but_a_complaint_wave_is_not() -> None:
@@ -135,7 +138,7 @@ def test_segments_put_each_member_in_one_place_and_staff_in_none() -> None:
 def test_hour_far_above_usual_raises_spike_and_peak_alerts() -> None:
     quiet = [sig(h * 60 + m, f"路{m}", "嗯") for h in range(4) for m in range(0, 50, 10)]
     angry = [sig(300 + i, f"气{i}", f"太差了{i}", "negative", -0.8) for i in range(6)]
-    happy = [sig(420 + i, f"乐{i}", f"中奖啦{i}", "positive", 0.9) for i in range(7)]
+    happy = [sig(420 + i, f"乐{i}", f"中奖啦{i}", "positive", 0.9) for i in range(9)]
     kinds = [(a.kind, a.time.hour) for a in window(quiet + angry + happy).bucket_alerts()]
     assert kinds == [("negative_spike", 14), ("positive_peak", 16)]
 

@@ -24,6 +24,7 @@ LOG = [
     ("09:10", "阿强", "我的退款申请了三天还没到账，客服也不回，怎么回事？"),
     ("09:12", "小美", "我的退款也一直没到账，太差劲了"),
     ("09:15", "老张", "退款好慢啊，等了一周了还没消息，真的很失望"),
+    ("09:17", "小美", "退款到现在都没到账，客服也不理人，太差了"),
     ("09:20", "运营小助手", "大家好，退款问题已经在加急处理了"),
     ("10:20", "路人甲", "加V领取免费试用装 vx abc123"),
     ("10:21", "路人乙", "加微信abc123私聊领取优惠"),
@@ -49,7 +50,9 @@ def test_classify_one_message(tmp_path: Path) -> None:
 
 def test_classify_batch_adds_sentiment_and_reports_a_bad_line(tmp_path: Path) -> None:
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    src.write_text('{"id": 1, "text": "收到"}\n{"id": 2}\n{"id": 3, "text": "谢谢老师，讲得太好了"}\n', encoding="utf-8")
+    src.write_text(
+        '{"id": 1, "text": "收到"}\n{"id": 2}\n{"id": 3, "text": "谢谢老师，讲得太好了"}\n', encoding="utf-8"
+    )
     done = run_cli("sentiment", "classify", "--input", str(src), "--output", str(out), data_dir=tmp_path)
     assert done.returncode == 1  # one line failed, the rest were processed
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -66,7 +69,9 @@ def test_summarize_prints_the_contract_writes_a_report_and_reports_bad_rows(tmp_
     assert "skipped line 4: invalid JSON" in done.stderr
     summary = json.loads(done.stdout)
     assert SUMMARY_KEYS <= set(summary)
-    assert summary["messages"] == len(LOG) and summary["skipped"] == [{"line": 4, "reason": summary["skipped"][0]["reason"]}]
+    assert summary["messages"] == len(LOG) and summary["skipped"] == [
+        {"line": 4, "reason": summary["skipped"][0]["reason"]}
+    ]
     assert [c["topic"].split("/")[0] for c in summary["complaints"]] == ["退款"]
     assert {"complaint_cluster", "risk_wave"} <= {a["kind"] for a in summary["alerts"]}
     assert "运营小助手" not in [r["member"] for r in summary["at_risk"]]

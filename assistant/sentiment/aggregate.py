@@ -18,8 +18,10 @@ EXAMPLES = 3
 #: Negative messages remembered per topic word to merge clusters that are the same complaints.
 CLUSTER_IDS = 5000
 #: A complaint cluster alert needs this many complaints from this many members.
-CLUSTER_MESSAGES, CLUSTER_MEMBERS = 3, 3
-SPIKE_MIN, PEAK_MIN = 4, 5
+CLUSTER_MESSAGES, CLUSTER_MEMBERS = 4, 3
+#: An hour is a spike or a peak with at least this many negative / positive messages, three
+#: times the usual hour's, and a share of the hour well above the log's own.
+SPIKE_MIN, PEAK_MIN = 4, 8
 
 
 @dataclass(slots=True)
@@ -170,12 +172,13 @@ class Window:
             return []
         neg = statistics.median(b.negative for b in self.hours.values())
         pos = statistics.median(b.positive for b in self.hours.values())
+        positive_share = self.labels["positive"] / max(self.count, 1)
         spikes, peaks = Episodes("negative_spike", timedelta(hours=1)), Episodes("positive_peak", timedelta(hours=1))
         for start, b in sorted(self.hours.items()):
             if b.negative >= max(SPIKE_MIN, 3 * neg + 1) and b.negative >= 0.5 * b.messages:
                 detail = f"{start:%m-%d %H}点 负面消息 {b.negative} 条（占 {b.negative / b.messages:.0%}）"
                 spikes.hit(sorted(b.worst, key=lambda q: q.time), f"{detail}，平时每小时约 {neg:g} 条")
-            if b.positive >= max(PEAK_MIN, 3 * pos + 1) and b.positive >= 0.5 * b.messages:
+            if b.positive >= max(PEAK_MIN, 3 * pos + 1) and b.positive >= max(0.3, 1.5 * positive_share) * b.messages:
                 detail = f"{start:%m-%d %H}点 正面消息 {b.positive} 条（占 {b.positive / b.messages:.0%}）"
                 peaks.hit(sorted(b.best, key=lambda q: q.time), detail)
         return spikes.alerts + peaks.alerts

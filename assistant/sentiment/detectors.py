@@ -5,7 +5,7 @@ hour, four or more angry messages traded by two or three people within 20 minute
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from datetime import datetime, timedelta
 
 from assistant.sentiment.models import Alert, Quote
@@ -54,21 +54,24 @@ class Episodes:
 
 
 class RiskWaves:
-    """Three or more risky messages of one moderation category within an hour."""
+    """Three or more risky messages within an hour, named by their commonest category: one
+    wave of impersonation scams is often flagged part fraud, part spam_ads."""
 
     def __init__(self) -> None:
-        self.recent: dict[str, deque[Quote]] = {}
+        self.recent: deque[tuple[Quote, list[str]]] = deque()
         self.episodes: dict[str, Episodes] = {}
 
     def add(self, signal: Signal) -> None:
-        for category in signal.categories:
-            recent = self.recent.setdefault(category, deque())
-            recent.append(signal.quote())
-            while recent and signal.message.time - recent[0].time > RISK_WINDOW:
-                recent.popleft()
-            if len(recent) >= RISK_WAVE:
-                episodes = self.episodes.setdefault(category, Episodes("risk_wave", RISK_WINDOW, category))
-                episodes.hit(list(recent), f"{category} 类风险消息一小时内出现 {len(recent)} 条")
+        if not signal.categories:
+            return
+        self.recent.append((signal.quote(), signal.categories))
+        while signal.message.time - self.recent[0][0].time > RISK_WINDOW:
+            self.recent.popleft()
+        if len(self.recent) < RISK_WAVE:
+            return
+        category = Counter(c for _, cats in self.recent for c in cats).most_common(1)[0][0]
+        episodes = self.episodes.setdefault(category, Episodes("risk_wave", RISK_WINDOW, category))
+        episodes.hit([q for q, _ in self.recent], f"一小时内出现 {len(self.recent)} 条风险消息（主要是 {category}）")
 
     def alerts(self) -> list[Alert]:
         return [a for e in self.episodes.values() for a in e.alerts]

@@ -56,7 +56,7 @@ class MemberStats:
         if signal.bad:
             self.after_bad = 0
             self.bad = [*self.bad[-2:], signal.quote()]
-        elif self.bad:
+        elif self.bad and not signal.negative:  # more anger is the same bad experience going on
             self.after_bad += 1
         else:
             self.before_bad += 1
@@ -81,7 +81,8 @@ def at_risk(members: dict[str, MemberStats], staff: set[str], start: datetime, e
         if m.leaving is not None:
             reasons.append(f"表示要离开或不再购买：「{m.leaving.text[:40]}」")
         recent_negative = sum(s.negative for s in m.recent)
-        if m.messages >= RECENT + 2 and recent_negative >= 3 and m.early_negative == 0:
+        turned = recent_negative >= 3 and any(s.bad for s in m.recent)
+        if m.messages >= RECENT + 2 and turned and m.early_negative == 0:
             reasons.append(f"情绪转负：最近 {len(m.recent)} 条中 {recent_negative} 条负面，早先没有")
         if reasons:
             found.append(AtRisk(member=name, reasons=reasons, evidence=m.bad))

@@ -10,16 +10,22 @@ from assistant.sentiment.models import ChatMessage, Quote, Sentiment
 
 #: A question or a demand for service: what staff are expected to answer.
 _ASKS = re.compile(r"[?？]|吗|怎么|如何|哪里|哪儿|什么时候|有没有|能不能|可以.{0,4}吗|请问|求助|多久")
-#: Who or what a complaint is about: service, orders, money, staff not answering.
+#: A problem with the service or with staff: a complaint whether said angrily or politely.
 _SERVICE = re.compile(
-    r"客服|售后|退款|退货|换货|投诉|发货|到账|订单|管理员|群主|没人回|没人理|不回|发错|少发|漏发|破损|坏了|质量|维权|差评"
+    r"客服|售后|退款|退费|退货|换货|投诉|发错|少发|漏发|破损|坏了|质量问题|维权|差评|没人回|没人理|没人管|不回|"
+    r"管理员|群主|报修|维修|寄修|扣费"
 )
-#: A member saying they will leave or stop buying: the plainest churn signal there is.
-_LEAVING = re.compile(r"退群|不会再买|再也不(买|来|会)|不再(买|参加|来)|不来了|取关|拉黑|卸载|不想待|最后一次(买|参加)|换别家|去别家")
+#: Things a service delivers: a complaint when the message about them is negative.
+_TOPICAL = re.compile(r"物流|快递|发货|到账|订单|审核|上门|积分|课程|作业|点评|批改|物业|师傅")
+#: Asking for somebody's help: a request staff should answer even with no service word.
+_HELP = re.compile(r"帮忙看|帮我|帮一下|谁能帮|有人管|有没有人(管|回|理)|派.{0,2}(人|师傅)|来看看|[很挺好]着急|急用")
+#: A member saying they will leave or stop buying, in the first person: the plainest churn signal.
+_LEAVING = re.compile(
+    r"我[^，。！？,.!?]{0,8}(退群|不会再|再也不|不再|不来了|取关|拉黑|卸载)|不会再买|再也不买|退群了|换别家|去别家|"
+    r"不稀罕|不上了|不学了|不参加了|不抱希望|心寒|寒心|失望透顶"
+)
 #: A negative message needs this polarity to count as a complaint (mild grumbles do not).
 COMPLAINT_SCORE = -0.3
-#: A bad experience (for members at risk) is a complaint or a message at least this negative.
-BAD_SCORE = -0.5
 QUOTE_CHARS = 200
 
 
@@ -43,16 +49,17 @@ class Signal:
 
     @property
     def complaint(self) -> bool:
-        """A member's negative message about service, or a request for service: a question
-        to staff (@) or about an order, a refund, a wrong or broken item — polite requests
-        ("发错尺码了，能帮我换一下吗") need an answer as much as angry ones."""
-        if self.staff:
+        """A member's negative message about the service, or a request for help: a question to
+        staff (@), about a problem, or asking somebody to help — polite requests ("发错尺码了，
+        能帮我换一下吗") need an answer as much as angry ones. Risky messages never count (a
+        scammer's "refund notice" is not a member's complaint)."""
+        if self.staff or self.categories:
             return False
         text = self.message.text
         service = bool(_SERVICE.search(text))
-        if self.negative and self.sentiment.score <= COMPLAINT_SCORE and service:
+        if self.negative and self.sentiment.score <= COMPLAINT_SCORE and (service or _TOPICAL.search(text)):
             return True
-        return bool(_ASKS.search(text)) and (service or self.to_staff)
+        return bool(_HELP.search(text)) or (bool(_ASKS.search(text)) and (service or self.to_staff))
 
     @property
     def leaving(self) -> bool:
@@ -60,7 +67,8 @@ class Signal:
 
     @property
     def bad(self) -> bool:
-        return self.complaint or self.leaving or (self.negative and self.sentiment.score <= BAD_SCORE)
+        """A bad experience with the community, not a bad Monday: churn follows the former."""
+        return self.complaint or self.leaving
 
     @property
     def asks(self) -> bool:

@@ -68,10 +68,9 @@ def test_summarize_prints_the_contract_writes_a_report_and_reports_bad_rows(tmp_
     assert done.returncode == 1  # a row was skipped; the summary is still printed
     assert "skipped line 4: invalid JSON" in done.stderr
     summary = json.loads(done.stdout)
-    assert SUMMARY_KEYS <= set(summary)
-    assert summary["messages"] == len(LOG) and summary["skipped"] == [
-        {"line": 4, "reason": summary["skipped"][0]["reason"]}
-    ]
+    assert set(summary) >= SUMMARY_KEYS
+    assert summary["messages"] == len(LOG)
+    assert [(b["line"], b["reason"].split(":")[0]) for b in summary["skipped"]] == [(4, "invalid JSON")]
     assert [c["topic"].split("/")[0] for c in summary["complaints"]] == ["退款"]
     assert {"complaint_cluster", "risk_wave"} <= {a["kind"] for a in summary["alerts"]}
     assert "运营小助手" not in [r["member"] for r in summary["at_risk"]]
@@ -120,7 +119,7 @@ def test_api_summaries_inline_and_uploaded_agree(client: TestClient, tmp_path: P
     assert uploaded.status_code == 200
     for key in ("messages", "members", "complaints", "alerts", "at_risk", "health"):
         assert inline.json()[key] == uploaded.json()[key]
-    assert SUMMARY_KEYS <= set(inline.json())
+    assert set(inline.json()) >= SUMMARY_KEYS
 
 
 def test_api_summaries_errors_use_the_error_shape(client: TestClient) -> None:

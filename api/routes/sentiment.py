@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ModerationDep, SettingsDep
 from api.errors import ApiError
@@ -62,8 +63,7 @@ def classify(body: ClassifyRequest, service: ServiceDep, settings: SettingsDep) 
 
 @router.post("/summaries", response_model=Summary)
 async def summarize(request: Request, service: ServiceDep) -> Summary:
-    """Summary of a chat log: a JSON body (``SummaryRequest``), or a raw file body (JSONL, CSV,
-    WeChatMsg or PyWxDump CSV) with options in the query string (format, staff, group, …)."""
+    """Summary of a chat log: inline JSON messages, or a raw file (JSONL, CSV, WeChat exports) + query options."""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             body = SummaryRequest.model_validate_json(await request.body())
@@ -72,7 +72,9 @@ async def summarize(request: Request, service: ServiceDep) -> Summary:
             raise ApiError(422, "invalid_request", "the request does not match the schema", details) from exc
         if len(body.messages) > MAX_MESSAGES:
             raise ApiError(413, "too_many_items", f"at most {MAX_MESSAGES} messages per summary")
-        return _run(service, body.messages, body.staff, body.response_minutes, body.group, body.community, [])
+        return await run_in_threadpool(
+            _run, service, body.messages, body.staff, body.response_minutes, body.group, body.community, []
+        )
     return await _uploaded(request, service)
 
 
@@ -100,7 +102,7 @@ async def _uploaded(request: Request, service: SentimentService) -> Summary:
     except ValueError as exc:
         raise ApiError(422, "invalid_request", "response_minutes must be a number") from exc
     staff = [s for s in q.get("staff", "").split(",") if s]
-    return _run(service, messages, staff, minutes, q.get("group"), q.get("community"), skipped)
+    return await run_in_threadpool(_run, service, messages, staff, minutes, q.get("group"), q.get("community"), skipped)
 
 
 def _run(service: SentimentService, messages: list[ChatMessage], staff: list[str], minutes: float,

@@ -44,6 +44,7 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
                          timeout=120).stdout  # fmt: skip
     assert "<h1>群聊情绪报告" in dom
     assert re.search(r'id="health">\d+(\.\d)?</p>', dom)
+    assert "活跃度" in dom and "响应" in dom
     assert "集中投诉" in dom and "风险消息集中出现" in dom and "[12-01 09:10 阿强]" in dom
     assert dom.count("<svg") == 2 and dom.count("<rect") >= 5
     shot = tmp_path / "shot.png"

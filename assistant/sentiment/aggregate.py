@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from assistant.sentiment.detectors import Arguments, Episodes, RiskWaves, Unanswered
 from assistant.sentiment.members import MemberStats
@@ -15,6 +16,7 @@ from assistant.sentiment.models import Alert, Complaint, Quote
 from assistant.sentiment.signals import Signal
 
 EXAMPLES = 3
+K = TypeVar("K")
 #: Negative messages remembered per topic word to merge clusters that are the same complaints.
 CLUSTER_IDS = 5000
 #: A complaint cluster alert needs this many complaints from this many members.
@@ -60,6 +62,14 @@ class Bucket:
                 "mean_score": round(self.score / self.messages, 3) if self.messages else 0.0}  # fmt: skip
 
 
+def _bucket(buckets: dict[K, Bucket], key: K) -> Bucket:
+    """``setdefault`` without building a throw-away bucket for every message."""
+    bucket = buckets.get(key)
+    if bucket is None:
+        bucket = buckets[key] = Bucket()
+    return bucket
+
+
 def _keep(quotes: list[Quote], new: Quote, key: Callable[[Quote], float]) -> list[Quote]:
     return sorted([*quotes, new], key=key)[:EXAMPLES]
 
@@ -89,6 +99,7 @@ class Window:
         self.hours: dict[datetime, Bucket] = {}
         self.days: dict[str, Bucket] = {}
         self.weeks: dict[str, set[str]] = {}
+        self.groups: set[str] = set()
         self.members: dict[str, MemberStats] = {}
         self.topics: dict[str, TopicStats] = {}
         self.risky: Counter[str] = Counter()
@@ -103,10 +114,15 @@ class Window:
         self.score += s.sentiment.score
         self.start = t if self.start is None else min(self.start, t)
         self.end = t if self.end is None else max(self.end, t)
-        self.hours.setdefault(t.replace(minute=0, second=0, microsecond=0), Bucket()).add(s)
-        self.days.setdefault(t.date().isoformat(), Bucket()).add(s)
+        _bucket(self.hours, t.replace(minute=0, second=0, microsecond=0)).add(s)
+        _bucket(self.days, t.date().isoformat()).add(s)
         year, week, _ = t.isocalendar()
-        self.weeks.setdefault(f"{year}-W{week:02d}", set()).add(s.message.sender)
+        senders = self.weeks.get(week_key := f"{year}-W{week:02d}")
+        if senders is None:
+            senders = self.weeks[week_key] = set()
+        senders.add(s.message.sender)
+        if s.message.group and len(self.groups) < 2:  # enough to tell one group from several
+            self.groups.add(s.message.group)
         member = self.members.get(s.message.sender)
         if member is None:
             member = self.members[s.message.sender] = MemberStats(first=t, last=t)
@@ -140,6 +156,11 @@ class Window:
                     topic.examples.append(s.quote())
 
     # --- reading the aggregates -------------------------------------------------------------
+
+    @property
+    def only_group(self) -> str | None:
+        """The log's group when it holds one."""
+        return next(iter(self.groups)) if len(self.groups) == 1 else None
 
     def top_topics(self, n: int = 10) -> list[dict[str, object]]:
         ranked = sorted(self.topics.items(), key=lambda kv: (-len(kv[1].members), -kv[1].count, kv[0]))[:n]

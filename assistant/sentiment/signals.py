@@ -1,0 +1,95 @@
+"""Per-message facts the summary is built from: sentiment, moderation categories, topic words,
+and whether a member's message asks for something or complains."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.sentiment.models import ChatMessage, Quote, Sentiment
+
+#: A question or a demand for service: what staff are expected to answer.
+_ASKS = re.compile(r"[?？]|吗|怎么|如何|哪里|哪儿|什么时候|有没有|能不能|可以.{0,4}吗|请问|求助|多久")
+#: A problem with the service or with staff: a complaint whether said angrily or politely.
+_SERVICE = re.compile(
+    r"客服|售后|退款|退费|退货|换货|投诉|发错|少发|漏发|破损|坏了|质量问题|维权|差评|没人回|没人理|没人管|不回|"
+    r"管理员|群主|报修|维修|寄修|扣费"
+)
+#: Things a service delivers: a complaint when the message about them is negative.
+_TOPICAL = re.compile(r"物流|快递|发货|到账|订单|审核|上门|积分|课程|作业|点评|批改|物业|师傅")
+#: Asking for somebody's help: a request staff should answer even with no service word.
+_HELP = re.compile(
+    r"能帮|帮忙看|帮我(看|查|问|处理|换|弄|解决|催)|帮一下|谁能帮|有人管|有没有人(管|回|理)|派.{0,2}(人|师傅)|来看看|[很挺好]着急|急用"
+)
+#: A member saying they will leave or stop buying, in the first person: the plainest churn signal.
+_LEAVING = re.compile(
+    r"我[^，。！？,.!?]{0,8}(退群|不会再|再也不|不再|不来了|取关|拉黑|卸载)|不会再买|再也不买|退群了|换别家|去别家|"
+    r"不稀罕|不上了|不学了|不参加了|不抱希望|心寒|寒心|失望透顶"
+)
+#: A negative message needs this polarity to count as a complaint (mild grumbles do not).
+COMPLAINT_SCORE = -0.3
+QUOTE_CHARS = 200
+
+
+@dataclass(slots=True)
+class Signal:
+    message: ChatMessage
+    sentiment: Sentiment
+    categories: list[str]
+    words: tuple[str, ...]
+    staff: bool
+    to_staff: bool = False  # @-mentions a staff member
+    _quote: Quote | None = None
+
+    @property
+    def negative(self) -> bool:
+        return self.sentiment.label == "negative"
+
+    @property
+    def positive(self) -> bool:
+        return self.sentiment.label == "positive"
+
+    @property
+    def complaint(self) -> bool:
+        """A member's negative message about the service, or a request for help: a question to
+        staff (@), about a problem, or asking somebody to help — polite requests ("发错尺码了，
+        能帮我换一下吗") need an answer as much as angry ones. Risky messages never count (a
+        scammer's "refund notice" is not a member's complaint)."""
+        if self.staff or self.categories:
+            return False
+        text = self.message.text
+        service = bool(_SERVICE.search(text))
+        if self.negative and self.sentiment.score <= COMPLAINT_SCORE and (service or _TOPICAL.search(text)):
+            return True
+        if self.positive:
+            return False  # "售后之前帮我设置过，挺快" tells of help; it does not ask for it
+        return bool(_HELP.search(text)) or (bool(_ASKS.search(text)) and (service or self.to_staff))
+
+    @property
+    def needs_answer(self) -> bool:
+        """A complaint that asks for something or names the service: what staff must answer
+        ("楼下的快递柜满了" is a grumble, not a request)."""
+        text = self.message.text
+        return self.complaint and (self.to_staff or any(p.search(text) for p in (_ASKS, _HELP, _SERVICE)))
+
+    @property
+    def leaving(self) -> bool:
+        return not self.staff and bool(_LEAVING.search(self.message.text))
+
+    @property
+    def bad(self) -> bool:
+        """A bad experience with the community, not a bad Monday: churn follows the former."""
+        return self.complaint or self.leaving
+
+    @property
+    def asks(self) -> bool:
+        """A member's question or complaint: what staff responsiveness is measured on."""
+        return not self.staff and (self.complaint or bool(_ASKS.search(self.message.text)))
+
+    def quote(self) -> Quote:
+        """Built once, on first use: most messages are never quoted."""
+        if self._quote is None:
+            m = self.message
+            self._quote = Quote.model_construct(time=m.time, sender=m.sender, text=m.text[:QUOTE_CHARS],
+                                                label=self.sentiment.label, score=self.sentiment.score)  # fmt: skip
+        return self._quote

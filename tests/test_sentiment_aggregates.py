@@ -1,0 +1,164 @@
+"""Aggregates, alerts and members at risk, fed hand-made signals (no model involved), so each
+test states exactly which messages should and should not raise a claim."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from assistant.sentiment.aggregate import Window
+from assistant.sentiment.health import health
+from assistant.sentiment.members import at_risk, segments
+from assistant.sentiment.models import ChatMessage, Sentiment
+from assistant.sentiment.signals import Signal
+
+T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
+STAFF = {"客服小美"}
+
+
+def sig(minute: float, sender: str, text: str, label: str = "neutral", score: float = 0.0,
+        categories: tuple[str, ...] = (), words: tuple[str, ...] = ()) -> Signal:  # fmt: skip
+    message = ChatMessage(group="g", time=T0 + timedelta(minutes=minute), sender=sender, text=text)
+    mood = Sentiment(label=label, score=score, confidence=0.9)  # type: ignore[arg-type]
+    return Signal(message, mood, list(categories), words, sender in STAFF, f"@{next(iter(STAFF))}" in text)
+
+
+def window(signals: list[Signal], response_minutes: float = 30) -> Window:
+    w = Window(STAFF, timedelta(minutes=response_minutes))
+    for s in signals:
+        w.add(s)
+    return w
+
+
+def chatter(start: float, n: int, every: float = 5) -> list[Signal]:
+    return [sig(start + i * every, f"路人{i % 7}", f"今天天气不错{i}") for i in range(n)]
+
+
+def test_complaints_from_three_members_make_one_cluster_with_examples_and_an_alert() -> None:
+    w = window([
+        sig(0, "阿强", "退款三天没到账", "negative", -0.8, words=("退款", "到账")),
+        sig(2, "小美", "我的退款也没到账", "negative", -0.9, words=("退款", "到账")),
+        sig(4, "老张", "退款太慢了", "negative", -0.7, words=("退款",)),
+        sig(5, "阿强", "退款到底什么时候到账", "negative", -0.6, words=("退款", "到账")),
+        sig(6, "路人", "今天退款了吗", "neutral", 0.0, words=("退款",)),
+    ])  # fmt: skip
+    complaints = w.complaints()
+    assert [(c.topic, c.count, c.members) for c in complaints] == [("退款/到账", 4, ["小美", "老张", "阿强"])]
+    assert [q.sender for q in complaints[0].examples] == ["阿强", "小美", "老张"]
+    alerts = w.cluster_alerts(complaints)
+    assert [(a.kind, a.topic, len(a.members)) for a in alerts] == [("complaint_cluster", "退款/到账", 3)]
+
+
+def test_three_complaints_or_two_complainers_are_a_cluster_but_not_yet_an_alert() -> None:
+    three = [sig(i, f"m{i}", "退款慢", "negative", -0.8, words=("退款",)) for i in range(3)]
+    two_people = [sig(i, f"m{i % 2}", "退款慢", "negative", -0.8, words=("退款",)) for i in range(5)]
+    for signals in (three, two_people):
+        w = window(signals)
+        assert len(w.complaints()) == 1 and w.cluster_alerts(w.complaints()) == []
+
+
+def test_two_members_trading_insults_is_an_argument_but_a_complaint_wave_is_not() -> None:
+    quarrel = [sig(i * 2, "芒果妈" if i % 2 else "一一妈", f"你才不懂{i}", "negative", -0.8) for i in range(6)]
+    w = window(quarrel)
+    assert [(a.kind, sorted(a.members)) for a in w.arguments.episodes.alerts] == [
+        ("heated_argument", ["一一妈", "芒果妈"])
+    ]
+    wave = [sig(i * 2, f"成员{i}", f"物流太慢了{i}", "negative", -0.8) for i in range(6)]
+    assert window(wave).arguments.episodes.alerts == []
+
+
+def test_three_spam_messages_in_an_hour_are_a_risk_wave_two_are_not() -> None:
+    spam = [sig(i * 10, f"引流号{i}", f"加V领福利{i}", categories=("spam_ads",)) for i in range(3)]
+    w = window(spam)
+    assert [(a.kind, a.category, len(a.members)) for a in w.risk_waves.alerts()] == [("risk_wave", "spam_ads", 3)]
+    assert window(spam[:2]).risk_waves.alerts() == []
+    spread = [sig(i * 90, f"引流号{i}", f"加V领福利{i}", categories=("spam_ads",)) for i in range(3)]
+    assert window(spread).risk_waves.alerts() == []
+
+
+def test_a_complaint_without_staff_reply_in_time_is_an_alert_one_answered_in_time_is_not() -> None:
+    w = window([
+        sig(0, "壮壮妈妈", "@客服小美 纸尿裤发错尺码了，能帮我换一下吗"),
+        sig(50, "客服小美", "马上处理"),
+        sig(60, "乐乐", "订单一直没发货，客服能看下吗？", "negative", -0.6),
+        sig(70, "客服小美", "已经催仓库了"),
+        sig(80, "路人", "今天吃什么？"),
+    ])  # fmt: skip
+    assert w.unanswered is not None
+    w.unanswered.close(T0 + timedelta(minutes=200))
+    alerts = w.unanswered.episodes.alerts
+    assert [(a.kind, a.members) for a in alerts] == [("unanswered_complaint", ["壮壮妈妈"])]
+    assert "50 分钟" in alerts[0].detail
+    assert w.unanswered.asked == 3 and w.unanswered.answered_in_time == 1  # 乐乐; 路人 never answered
+
+
+def test_no_staff_list_means_no_responsiveness_claims() -> None:
+    w = Window(set(), timedelta(minutes=30))
+    w.add(sig(0, "a", "订单一直没发货，客服能看下吗？", "negative", -0.6))
+    assert w.unanswered is None
+
+
+def test_member_silent_after_a_bad_experience_is_at_risk_but_staff_never() -> None:
+    for name in ("安安妈妈", "客服小美"):
+        signals = [sig(0, name, "早上好"), sig(5, name, "宝宝今天很乖"),
+                   sig(10, name, "积分兑换的东西丢件了，客服也不管，太失望了", "negative", -0.9)]  # fmt: skip
+        w = window(signals + chatter(20, 30, every=10))
+        end = T0 + timedelta(minutes=330)
+        found = at_risk(w.members, STAFF, T0, end, w.count)
+        if name in STAFF:
+            assert found == []
+        else:
+            assert [r.member for r in found] == [name] and "沉默" in found[0].reasons[0]
+            assert [q.text for q in found[0].evidence] == ["积分兑换的东西丢件了，客服也不管，太失望了"]
+
+
+def test_a_mild_grumble_or_a_spammer_is_not_at_risk() -> None:
+    grumble = [sig(0, "a", "早"), sig(5, "a", "今天好累", "negative", -0.3)]
+    spammer = [sig(0, "b", "加V", categories=("spam_ads",)), sig(5, "b", "被踢了，垃圾群", "negative", -0.9)]
+    w = window(grumble + spammer + chatter(20, 30, every=10))
+    assert at_risk(w.members, STAFF, T0, T0 + timedelta(minutes=330), w.count) == []
+
+
+def test_saying_they_will_leave_puts_a_member_at_risk_even_while_still_talking() -> None:
+    w = window([sig(0, "乐乐麻麻", "推车轮子松了"), sig(5, "乐乐麻麻", "以后群里的团购我不会再买了", "negative", -0.2),
+                sig(6, "乐乐麻麻", "就这样吧")] + chatter(10, 3))  # fmt: skip
+    found = at_risk(w.members, STAFF, T0, T0 + timedelta(minutes=30), w.count)
+    assert [r.member for r in found] == ["乐乐麻麻"] and "不再购买" in found[0].reasons[0]
+
+
+def test_segments_put_each_member_in_one_place_and_staff_in_none() -> None:
+    signals = [sig(i, "核心", f"消息{i}") for i in range(8)] + [sig(10, "老人", "早")]
+    signals += [sig(200, "新人", "大家好"), sig(190, "客服小美", "欢迎"), sig(210, "普通", "好"), sig(1, "普通", "嗯")]
+    w = window(signals + [sig(30, f"路{i}", "早") for i in range(3)] + [sig(205, f"路{i}", "晚") for i in range(3)])
+    segs = segments(w.members, STAFF, T0, T0 + timedelta(minutes=210), {"老人"})
+    assert segs["核心"] == ["核心"] and segs["流失预警"] == ["老人"] and segs["新成员"] == ["新人"]
+    placed = [m for ms in segs.values() for m in ms]
+    assert sorted(placed) == sorted(set(w.members) - STAFF)
+
+
+def test_hour_far_above_usual_raises_spike_and_peak_alerts() -> None:
+    quiet = [sig(h * 60 + m, f"路{m}", "嗯") for h in range(4) for m in range(0, 50, 10)]
+    angry = [sig(300 + i, f"气{i}", f"太差了{i}", "negative", -0.8) for i in range(6)]
+    happy = [sig(420 + i, f"乐{i}", f"中奖啦{i}", "positive", 0.9) for i in range(9)]
+    kinds = [(a.kind, a.time.hour) for a in window(quiet + angry + happy).bucket_alerts()]
+    assert kinds == [("negative_spike", 14), ("positive_peak", 16)]
+
+
+def test_health_components_move_with_the_day() -> None:
+    good = [sig(i, f"m{i}", "开心", "positive", 0.9) for i in range(10)]
+    bad = [sig(1440 + i, f"m{i}", "垃圾", "negative", -0.9, categories=("abuse",)) for i in range(10)]
+    w = window(good + bad)
+    result = health(w.days, len(w.members), None)
+    assert [d["sentiment"] for d in result.by_day] == [100.0, 0.0]
+    assert result.by_day[1]["risk"] == 0.0 and result.components["responsiveness"] is None
+    assert result.change is not None and result.change < -50
+
+
+def test_grumbles_and_stories_of_help_are_not_requests_staff_must_answer() -> None:
+    w = window([
+        sig(0, "小林", "楼下的快递柜满了", "negative", -0.6),
+        sig(1, "阿珍", "售后之前帮我远程设置过，挺快", "positive", 0.9),
+        sig(2, "老陈", "热水器打不着火，什么时候能派个师傅来看看", "negative", -0.4),
+        sig(100, "客服小美", "师傅下午到"),
+    ])  # fmt: skip
+    assert w.unanswered is not None
+    assert [a.members for a in w.unanswered.episodes.alerts] == [["老陈"]]

@@ -1,0 +1,59 @@
+"""The sentiment eval measures generalisation, not memory: no eval message may be a near copy
+(character-bigram Jaccard ≥ 0.4) of an authored training chat line; and both sets parse."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+
+from assistant.sentiment.corpus import chat_lines
+from assistant.text import fold
+from evals import sentiment
+from evals.dataset import load_jsonl
+from tests.test_eval_data import jaccard
+
+NEAR_COPY = 0.4
+
+
+def bigrams(text: str) -> frozenset[str]:
+    """Character bigrams of the folded text; emoji and kaomoji count as characters (chat says
+    much with them), white space and punctuation do not."""
+    chars = "".join(ch for ch in fold(text) if ch.isalnum() or unicodedata.category(ch)[0] == "S")
+    return frozenset(chars[i : i + 2] for i in range(len(chars) - 1)) or frozenset([chars])
+
+
+def near_copies(eval_texts: list[str], train_texts: list[str]) -> list[tuple[str, str, float]]:
+    """Every (eval, train, Jaccard) pair at or above ``NEAR_COPY``, by sparse products."""
+    vectorizer = CountVectorizer(analyzer=lambda t: list(bigrams(t)), binary=True)
+    train = vectorizer.fit_transform(train_texts)
+    test = vectorizer.transform(eval_texts)
+    shared = (test @ train.T).tocoo()
+    sizes_test = np.asarray(test.sum(axis=1)).ravel()
+    sizes_train = np.asarray(train.sum(axis=1)).ravel()
+    union = sizes_test[shared.row] + sizes_train[shared.col] - shared.data
+    scores = shared.data / np.maximum(union, 1)
+    return [(eval_texts[i], train_texts[j], round(float(s), 2))
+            for i, j, s in zip(shared.row, shared.col, scores, strict=True) if s >= NEAR_COPY]  # fmt: skip
+
+
+def test_near_copy_check_finds_a_reworded_copy() -> None:
+    found = near_copies(["退款三天了还没到账", "今天天气真好"], ["退款三天了还没到账啊", "作业写完了"])
+    assert [(e, t) for e, t, _ in found] == [("退款三天了还没到账", "退款三天了还没到账啊")]
+    assert found[0][2] == round(jaccard(bigrams(found[0][0]), bigrams(found[0][1])), 2)
+
+
+def test_training_chat_lines_parse_and_cover_three_labels() -> None:
+    rows, errors = chat_lines()
+    assert errors == []
+    assert len(rows) >= 3000
+    assert {r.label for r in rows} == {"positive", "neutral", "negative"}
+
+
+def test_no_eval_message_is_a_near_copy_of_a_training_line() -> None:
+    dataset = load_jsonl(sentiment.DEFAULT_DATA, sentiment.SentimentCase)
+    assert dataset.errors == []
+    assert len(dataset.cases) >= 1500
+    rows, _ = chat_lines()
+    assert near_copies([c.text for c in dataset.cases], [r.text for r in rows]) == []

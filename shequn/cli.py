@@ -256,6 +256,7 @@ def moderation_train(
 
     if community is None and output is None:
         _fail("give --community ID (or --output FILE)")
+    path = output or _services().communities.model_path(community_id(community))  # a bad name fails first
     rows, errors = read_labelled(data)
     for error in errors:
         typer.echo(f"skipped {error}", err=True)
@@ -269,7 +270,6 @@ def moderation_train(
     if model.metrics["risky_f1"] <= baseline and not force:
         _fail(f"refusing to save: cross-validated risky F1 {model.metrics['risky_f1']} does not beat the shipped "
               f"model's {baseline} on this data (--force saves anyway)")  # fmt: skip
-    path = output or _services().communities.model_path(community_id(community))
     model.save(path)
     report = {"model": str(path), "skipped_lines": len(errors), "shipped_risky_f1": baseline, **model.metrics}
     typer.echo(dumps({**report, "warnings": problems} if problems else report))

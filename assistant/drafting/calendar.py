@@ -8,7 +8,8 @@ years announced before its release — for later years those two entries are sim
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import chinese_calendar
 from lunar_python import Lunar, Solar
@@ -123,10 +124,10 @@ def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
     return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
 
 
-def plan_from_profile(weekly_plan: dict[str, str], posting_times: dict[str, str]) -> Plan:
+def plan_from_profile(weekly_plan: Mapping[Any, str], posting_times: Mapping[str, str]) -> Plan:
     """The starting plan: one post a day from the profile's ``weekly_plan``, at its ``posting_times``."""
     weekly = {day: [WeeklySlot(kind=kind)] for day, kind in weekly_plan.items()}  # type: ignore[arg-type]
-    return Plan.model_validate({"weekly": weekly, "posting_times": posting_times})
+    return Plan.model_validate({"weekly": weekly, "posting_times": dict(posting_times)})
 
 
 def slots(plan: Plan, start: dt.date, end: dt.date, festivals: Callable[..., list[Holiday]] = holidays) -> list[Slot]:

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="API port.")
     max_batch: int = Field(1000, ge=1, description="Most items in one API batch or upload.")
     max_text_chars: int = Field(5000, ge=1, description="Longest message accepted for moderation.")
+    webhook_secret: SecretStr = Field(
+        SecretStr(""), description="Key of the HMAC-SHA256 signature on post webhooks (`X-Shequn-Signature`)."
+    )
 
     @property
     def chroma_path(self) -> Path:

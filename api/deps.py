@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from assistant.answering.service import Answerer
+from assistant.drafting.service import Drafter
 from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.settings import Settings
@@ -32,3 +33,10 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 IndexDep = Annotated[KnowledgeIndex, Depends(_index)]
 ModerationDep = Annotated[ModerationService, Depends(_moderation)]
 AnswererDep = Annotated[Answerer, Depends(_answerer)]
+
+
+def _drafter(request: Request) -> Drafter:
+    return request.app.state.drafter  # type: ignore[no-any-return]
+
+
+DrafterDep = Annotated[Drafter, Depends(_drafter)]

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shequn.cli_drafts import register as register_drafting
 from shequn.jsonl import dumps, row_handler, stream
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ faq_app = typer.Typer(no_args_is_help=True, help="What the FAQ is missing, from 
 app.add_typer(eval_app, name="eval")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(faq_app, name="faq")
+register_drafting(app, eval_app)
 
 #: Below this many messages per process, forking and pickling cost more than they save.
 MIN_MESSAGES_PER_WORKER = 500

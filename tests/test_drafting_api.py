@@ -72,8 +72,10 @@ def test_plan_to_delivery_with_a_fake_clock(client: TestClient, clock: Clock) ->
 
     shown = client.get(f"/v1/drafts/{draft_id}").json()
     steps = [(a["action"], a["to_status"], a["actor"]) for a in shown["audit"]]
-    assert steps == [("plan", "planned", "worker"), ("draft", "drafted", "worker"), ("check", "pending_review", "system"),
-                     ("approve", "approved", "alice"), ("deliver", "delivered", "bot")]  # fmt: skip
+    assert steps == [
+        ("plan", "planned", "worker"), ("draft", "drafted", "worker"), ("check", "pending_review", "system"),
+        ("approve", "approved", "alice"), ("deliver", "delivered", "bot"),
+    ]  # fmt: skip
 
 
 def test_edit_reruns_checks_and_failed_drafts_cannot_be_approved(client: TestClient) -> None:

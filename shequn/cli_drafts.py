@@ -323,12 +323,19 @@ def eval_drafts(
     report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
 ) -> None:
     """Offline drafts pass every check with every required fact; planted violations stopped by the right check."""
+    from assistant.drafting.service import Drafter
+    from assistant.moderation.engine import ModerationService
+    from assistant.retrieval.index import KnowledgeIndex
     from assistant.settings import get_settings
     from evals import drafts
 
-    drafter = _drafter()
+    settings = get_settings()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = report or get_settings().data_dir / "reports" / f"drafts-{stamp}"
+    folder = report or settings.data_dir / "reports" / f"drafts-{stamp}"
+    folder.mkdir(parents=True, exist_ok=True)
+    # its own database: posts in the operator's queue must not change what the suite measures
+    isolated = settings.model_copy(update={"database_url": f"sqlite:///{(folder / 'eval.db').resolve()}"})
+    drafter = Drafter(isolated, KnowledgeIndex(settings), ModerationService(settings))
     metrics = drafts.run(drafter, data or drafts.DEFAULT_DATA, posts or drafts.DEFAULT_POSTS, folder)
     typer.echo(json.dumps(metrics, ensure_ascii=False))
     typer.echo(f"report: {folder / 'report.md'}", err=True)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.drafting.models import Brief, Composed, Plan
+from assistant.drafting.models import DEFAULT_THEMES, Brief, Composed, Plan
 from assistant.knowledge.models import CommunityProfile, Script
 
 _SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -70,7 +70,10 @@ def slot_values(brief: Brief, time: str, profile: CommunityProfile) -> dict[str,
         "group_name": profile.name,
         "nickname": _GREETING[tone_of(profile)],
         "member": _GREETING[tone_of(profile)],
+        "weekday": f"周{_WEEKDAY[day.weekday()]}",
     }
+    if brief.theme and brief.theme not in DEFAULT_THEMES.values():  # an operator's own theme names the event
+        values["topic"] = values["activity_name"] = brief.theme
     times = [f"{h.zfill(2)}:{m}" for h, m in _TIME.findall(brief.brief)]
     if times:
         values["start_time"] = times[0]

@@ -97,21 +97,29 @@ class Drafter:
 
     def check(
         self, text: str, community: str, must_include: Sequence[str] = (), must_avoid: Sequence[str] = (),
-        date: dt.date | None = None, exclude: int | None = None,
+        date: dt.date | None = None, exclude: int | None = None, recent: Sequence[tuple[str, str]] | None = None,
+        plan: Plan | None = None, scripts: Sequence[str] = (),
     ) -> GateResult:  # fmt: skip
-        """The gate a post must pass, drafted or written by hand."""
-        profile, plan = self.profile(community), self.plan(community)
-        since = (date or self.today(community)) - dt.timedelta(weeks=plan.duplicate_weeks)
-        recent = self.store.recent_texts(community, since, exclude) if plan.duplicate_weeks else []
+        """The gate a post must pass, drafted or written by hand. ``recent`` and ``plan``
+        default to the stored posts of the last ``duplicate_weeks`` and the plan in force;
+        ``scripts`` are the ids of the library scripts the post was drafted from."""
+        profile, plan = self.profile(community), plan or self.plan(community)
+        if recent is None:
+            since = (date or self.today(community)) - dt.timedelta(weeks=plan.duplicate_weeks)
+            recent = self.store.recent_texts(community, since, exclude) if plan.duplicate_weeks else []
         context = CheckContext(
             plan=plan, moderator=self.moderation.moderator(community), banned_words=profile.banned_words,
             must_include=must_include, must_avoid=must_avoid, recent=recent,
+            sources=[profile.name, *(s.body for s in self._library[1] if s.id in set(scripts))],
         )  # fmt: skip
         return run_checks(text, context)
 
-    def compose(self, brief: Brief, exclude: int | None = None) -> tuple[Composed, GateResult]:
+    def compose(
+        self, brief: Brief, exclude: int | None = None, recent: Sequence[tuple[str, str]] | None = None
+    ) -> tuple[Composed, GateResult]:
         """The best post for the brief: the LLM's if configured and it passes, else the first
-        offline variant (in this date's rotation) that passes, else the one failing fewest checks."""
+        offline variant (in this date's rotation) that passes — so not a near-copy of a recent
+        post — else the one failing fewest checks. ``recent`` defaults to the stored posts."""
         profile, plan = self.profile(brief.community), self.plan(brief.community)
         theme = brief.theme or DEFAULT_THEMES.get(brief.kind, brief.kind)
         time = brief.time or plan.time_for(brief.kind)
@@ -121,7 +129,8 @@ class Drafter:
         facts = self._facts(brief)
 
         def gate(composed: Composed) -> GateResult:
-            return self.check(composed.text, brief.community, brief.must_include, brief.must_avoid, brief.date, exclude)
+            return self.check(composed.text, brief.community, brief.must_include, brief.must_avoid, brief.date, exclude,
+                              recent, scripts=composed.scripts)  # fmt: skip
 
         reason = None
         if self.chat_model is not None and self._prompt is not None:
@@ -248,7 +257,8 @@ class Drafter:
     def edit(self, draft_id: int, text: str, actor: str = "operator") -> Draft:
         """An operator's rewrite: the checks run again and the post goes back to review."""
         row = self._row_of(draft_id)
-        gate = self.check(text, row.community, row.must_include, row.must_avoid, row.slot_date, exclude=row.id)
+        gate = self.check(text, row.community, row.must_include, row.must_avoid, row.slot_date, exclude=row.id,
+                          scripts=row.scripts or [])  # fmt: skip
         checks = [c.model_dump() for c in gate.checks]
         row = self.store.transition(draft_id, EDITABLE, "drafted", actor, "edit", self.now(), text=text,
                                     checks=checks, engine="operator")  # fmt: skip

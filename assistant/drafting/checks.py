@@ -16,14 +16,16 @@ from typing import Protocol
 
 from assistant.drafting.models import CheckResult, GateResult, Plan, Span
 from assistant.moderation.engine import Moderator
-from assistant.moderation.lexicon import Lexicon, Term, builtin_allow, builtin_terms, parse_lexicon
+from assistant.moderation.lexicon import COUNTER_SPEECH, Lexicon, Term, builtin_allow, builtin_terms, parse_lexicon
 from assistant.moderation.normalize import Normalized, normalize
 from assistant.text import fold
 
 #: Char-bigram Jaccard at which a post repeats one already sent.
 DUPLICATE_SIMILARITY = 0.8
-#: Only classifier scores this sure count against a draft: on long authored posts the generic
-#: model scores 0.5-0.66 "fraud" for 11 of the 94 sample scripts, none of them risky.
+#: A category the verdict flags counts against a draft when a rule found words for it (the
+#: classifier corroborating a weak term, as the engine designs it), or the classifier alone is
+#: this sure: on long authored posts the generic model scores 0.5-0.66 "fraud" for 11 of the 94
+#: sample scripts, none of them risky.
 CLASSIFIER_SURE = 0.9
 #: Ad-law terms weaker than this (绝对, 治疗) read as advice (绝对不要, 及时就医治疗) in a draft.
 AD_LAW_MIN_WEIGHT = 0.4
@@ -66,7 +68,10 @@ def run_checks(text: str, context: CheckContext, checks: Sequence[DraftCheck] | 
 def _found(norm: Normalized, phrase: str) -> list[tuple[int, int]]:
     """Original spans of ``phrase`` in the text, compared the way moderation compares
     (full/half width, traditional/simplified, spacing and punctuation ignored)."""
-    needle = normalize(phrase).text
+    return _found_normal(norm, normalize(phrase).text)
+
+
+def _found_normal(norm: Normalized, needle: str) -> list[tuple[int, int]]:
     if not needle:
         return []
     return [norm.span(m.start(), m.start() + len(needle)) for m in re.finditer(re.escape(needle), norm.text)]
@@ -96,30 +101,43 @@ class ModerationCheck:
             return []
         verdict = context.moderator.moderate(text)
         vetted = fold(" ".join(context.sources))
+        flagged = set(verdict.categories) - {"ad_law", "other"}
         spans = []
         for check in verdict.checks:
+            if check.name == COUNTER_SPEECH:
+                continue
             if check.name.startswith("classifier"):
-                sure = [c for c, s in check.scores.items() if s >= CLASSIFIER_SURE and c not in ("ad_law", "other")]
+                sure = [c for c in flagged if check.scores.get(c, 0.0) >= CLASSIFIER_SURE]
                 spans += [_span(text, 0, len(text), f"{c}: classifier p={check.scores[c]:.2f}") for c in sure]
                 continue
-            strong = {c for c, s in check.scores.items() if s >= context.moderator.policy.threshold_for(c)}
             spans += [
                 _span(text, e.start, e.end, f"{e.category}: {e.rule}")
                 for e in check.evidence
-                if e.category in strong
-                and e.category != "ad_law"
-                and e.rule not in _DELEGATED
-                and not (vetted and fold(e.text) in vetted)
+                if e.category in flagged and e.rule not in _DELEGATED and not (vetted and fold(e.text) in vetted)
             ]
         return spans
 
 
+def _data(name: str, category: str) -> list[Term]:
+    file = resources.files("assistant.drafting") / "data" / name
+    return parse_lexicon(file.read_text("utf-8").splitlines(), category)
+
+
+@cache
+def _ordinary_phrases() -> tuple[str, ...]:
+    """Phrases that hold a claim word but claim nothing (第一步, 第一次 …), normalised."""
+    return tuple(t.word for t in _data("ad_law_allow.txt", "allow"))
+
+
+def _inside_ordinary(norm: Normalized, start: int, end: int) -> bool:
+    """Original span ``[start, end)`` lies inside one of the ordinary phrases in the text."""
+    return any(s <= start and end <= e for phrase in _ordinary_phrases() for s, e in _found_normal(norm, phrase))
+
+
 @cache
 def _ad_law() -> tuple[Lexicon, dict[str, float]]:
-    folder = resources.files("assistant.drafting") / "data"
-    terms = [t for t in builtin_terms() if t.category == "ad_law"]
-    terms += parse_lexicon((folder / "ad_law.txt").read_text("utf-8").splitlines(), "ad_law")
-    allow = [t.word for t in parse_lexicon((folder / "ad_law_allow.txt").read_text("utf-8").splitlines(), "allow")]
+    terms = [t for t in builtin_terms() if t.category == "ad_law"] + _data("ad_law.txt", "ad_law")
+    allow = list(_ordinary_phrases())
     weights: dict[str, float] = {}
     for term in terms:
         weights[term.word] = max(weights.get(term.word, 0.0), term.weight)
@@ -168,7 +186,8 @@ class MustIncludeCheck:
 
 
 class MustAvoidCheck:
-    """The brief's ``must_avoid`` and the community's banned words."""
+    """The brief's ``must_avoid`` and the community's banned words; a banned 第一 is not found
+    in 第一步 or 第一次 (the same ordinary phrases the ad-law check lets through)."""
 
     name = "must_avoid"
 
@@ -176,7 +195,11 @@ class MustAvoidCheck:
         spans = []
         for reason, phrases in (("must_avoid", context.must_avoid), ("community banned word", context.banned_words)):
             for phrase in phrases:
-                spans += [_span(text, s, e, f"{reason}: {phrase}") for s, e in _found(norm, phrase)]
+                spans += [
+                    _span(text, s, e, f"{reason}: {phrase}")
+                    for s, e in _found(norm, phrase)
+                    if not _inside_ordinary(norm, s, e)
+                ]
         return _dedupe(spans)
 
 

@@ -50,9 +50,13 @@ class Drafter:
         chat_model: ChatModel | None = None, now: Clock | None = None, store: DraftStore | None = None,
     ) -> None:  # fmt: skip
         self.settings, self.index, self.moderation, self.chat_model = settings, index, moderation, chat_model
-        self.now: Clock = now or _system_clock
+        self._clock: Clock = now or _system_clock
         self.store = store or DraftStore(settings.database)
         self._prompt: Prompt | None = load_prompt(settings.prompts_dir, "draft", 1) if chat_model else None
+
+    def now(self) -> dt.datetime:
+        """The injected clock's time, in UTC: the database stores naive UTC (SQLite keeps no zone)."""
+        return self._clock().astimezone(dt.UTC)
 
     # ---- knowledge ---------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ bench: install
 	$(PY) benchmarks/bench_retrieval.py
 	$(PY) benchmarks/bench_moderation.py
 	$(PY) benchmarks/bench_answers.py
+	$(PY) benchmarks/bench_drafts.py
 
 # Rebuild the shipped moderation classifier from the authored training data.
 model: install

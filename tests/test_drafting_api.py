@@ -111,3 +111,18 @@ def test_errors_have_the_one_shape(client: TestClient) -> None:
     assert [e["text"] for c in check.json()["checks"] if c["name"] == "ad_law" for e in c["evidence"]] == ["包过"]
     bad_plan = client.put("/v1/communities/course/plan", json={"timezone": "Mars/Base"})
     assert bad_plan.status_code == 422
+
+
+def test_chat_model_drafts_into_the_review_queue(client: TestClient) -> None:
+    assert "shequn-draft/mombaby" in {m["id"] for m in client.get("/v1/models").json()["data"]}
+    asked = "帮我写一条周五晚上的活动预告，618 满300减50"
+    messages = [{"role": "user", "content": asked}]
+    reply = client.post("/v1/chat/completions", json={"model": "shequn-draft/mombaby", "messages": messages})
+    assert reply.status_code == 200, reply.json()
+    draft = reply.json()["shequn"]
+    assert draft["kind"] == "activity_preview" and draft["date"] == "2026-06-19" and draft["scripts"]
+    assert "满300减50" in draft["text"] and draft["passed"] and draft["status"] == "pending_review"
+    assert f"草稿 #{draft['id']}" in reply.json()["choices"][0]["message"]["content"]
+    assert client.get(f"/v1/drafts/{draft['id']}").json()["audit"][0]["actor"] == "chat"
+    unknown = client.post("/v1/chat/completions", json={"model": "shequn-draft/nope", "messages": messages})
+    assert unknown.status_code == 404

@@ -33,6 +33,7 @@ eval: install
 	$(BIN)/shequn eval answers
 	$(BIN)/shequn eval moderation
 	$(BIN)/shequn eval moderation --data evals/data/moderation_evasion.jsonl
+	$(BIN)/shequn eval drafts
 
 bench: install
 	$(PY) benchmarks/bench_retrieval.py

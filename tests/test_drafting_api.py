@@ -126,3 +126,4 @@ def test_chat_model_drafts_into_the_review_queue(client: TestClient) -> None:
     assert client.get(f"/v1/drafts/{draft['id']}").json()["audit"][0]["actor"] == "chat"
     unknown = client.post("/v1/chat/completions", json={"model": "shequn-draft/nope", "messages": messages})
     assert unknown.status_code == 404
+    assert client.get("/v1/drafts", params={"status": "bogus"}).status_code == 422

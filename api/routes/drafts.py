@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from api.deps import DrafterDep
 from api.errors import ApiError
 from assistant.communities import InvalidCommunity, community_id
-from assistant.drafting.models import Brief, CheckResult, Draft, Plan
+from assistant.drafting.models import Brief, CheckResult, Draft, Plan, Status
 from assistant.drafting.service import DraftingError
 from assistant.drafting.store import Conflict
 from assistant.retrieval.index import UnknownCommunity
@@ -95,7 +95,7 @@ def create_draft(body: DraftRequest, drafter: DrafterDep) -> Draft:
 
 
 @router.get("/drafts", response_model=list[Draft])
-def list_drafts(drafter: DrafterDep, community: str | None = None, status: str | None = None) -> list[Draft]:
+def list_drafts(drafter: DrafterDep, community: str | None = None, status: Status | None = None) -> list[Draft]:
     """Drafts in slot order, optionally of one community or status."""
     if community is not None:
         drafter.profile(_community(community))

@@ -16,6 +16,7 @@ from tests.test_eval_data import bigrams, jaccard
 
 TRAIN = Path(__file__).resolve().parent.parent / "assistant" / "moderation" / "data" / "train"
 NEAR_COPY = 0.4
+HOLDOUT = drafts.DEFAULT_POSTS.with_name("draft_posts_holdout.jsonl")
 
 
 def test_suite_size_and_coverage() -> None:
@@ -37,7 +38,8 @@ def test_no_post_copies_a_script_or_a_training_line() -> None:
     for file in sorted(TRAIN.glob("*.jsonl")):
         sources += [bigrams(json.loads(line)["text"]) for line in file.read_text("utf-8").splitlines() if line]
     copies = []
-    for case in load_jsonl(drafts.DEFAULT_POSTS, drafts.PostCase).cases:
+    posts = [*load_jsonl(drafts.DEFAULT_POSTS, drafts.PostCase).cases, *load_jsonl(HOLDOUT, drafts.PostCase).cases]
+    for case in posts:
         post = bigrams(case.text)
         closest = max(jaccard(post, s) for s in sources)
         if closest >= NEAR_COPY:

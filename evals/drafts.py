@@ -14,15 +14,16 @@ from pydantic import BaseModel, Field
 
 from assistant.drafting.checks import DUPLICATE_SIMILARITY, similarity
 from assistant.drafting.models import Brief, Plan
+from assistant.drafting.offline import OCCASIONAL_KINDS
 from assistant.drafting.service import Drafter
 from evals.dataset import load_jsonl
 from evals.report import run_header, table, write_run
 
 DEFAULT_DATA = Path(__file__).parent / "data" / "drafts.jsonl"
 DEFAULT_POSTS = Path(__file__).parent / "data" / "draft_posts.jsonl"
-#: Festival greetings and farewells come round once a year, not weekly: their "last time" is a
-#: year earlier, beyond any near-duplicate window, and they need only not repeat word for word.
-YEARLY_KINDS = frozenset({"holiday", "farewell"})
+#: Festival greetings and farewells do not come round weekly: their "last time" is a year
+#: earlier, beyond any near-duplicate window, and they need only not repeat word for word.
+YEARLY_KINDS = OCCASIONAL_KINDS
 
 
 class BriefCase(Brief):
@@ -62,7 +63,8 @@ def run(drafter: Drafter, briefs: Path = DEFAULT_DATA, posts: Path = DEFAULT_POS
 def _draft_case(drafter: Drafter, case: BriefCase) -> dict[str, Any]:
     brief = Brief.model_validate(case.model_dump())
     yearly = brief.kind in YEARLY_KINDS
-    before = brief.date - (dt.timedelta(days=364) if yearly else dt.timedelta(days=7))
+    day = brief.date
+    before = day.replace(year=day.year - 1, day=min(day.day, 28)) if yearly else day - dt.timedelta(days=7)
     previous, _ = drafter.compose(brief.model_copy(update={"date": before}), recent=[])
     # as in production: last week's post is among the recent ones this week's must not repeat
     began = time.perf_counter()
@@ -79,6 +81,10 @@ def _draft_case(drafter: Drafter, case: BriefCase) -> dict[str, Any]:
             "ok": all(result.values()), "failed_checks": gate.failed, "scripts": composed.scripts,
             "similarity_to_last_week": round(repeat, 3), "text": composed.text,
             "seconds": round(seconds, 4)}  # fmt: skip
+
+
+def _year_before(day: dt.date) -> dt.date:
+    return day.replace(year=day.year - 1, day=28 if (day.month, day.day) == (2, 29) else day.day)
 
 
 def _post_case(drafter: Drafter, case: PostCase) -> dict[str, Any]:

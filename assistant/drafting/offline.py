@@ -28,31 +28,38 @@ _CLOSINGS = {
     "concise": ("有问题在群里留言，助教会及时回复。", "一起加油 💪", "欢迎在群里交流你的做法。",
                 "行动起来，下周见 ✍️"),
 }  # fmt: skip
-#: Slots every post can fill without a brief.
-_GREETING = {"warm": "新朋友", "concise": "同学"}
+#: Kinds whose {date} and {start_time} are the post's own (a brief, an event that day); elsewhere
+#: a date is a deadline or an expiry that only the brief's facts can give.
+DATED_KINDS = frozenset({"morning_brief", "evening_brief", "live_notice", "activity_preview", "activity_notice"})
+_EMPTY_BRACKETS = re.compile(r"「\s*」|《\s*》|（\s*）|\(\s*\)|【\s*】|“\s*”")
+#: Posts that come round once a year (a festival greeting) or once at all (a farewell).
+OCCASIONAL_KINDS = frozenset({"holiday", "farewell"})
+#: Slots naming one person: unknown in a group post, so the name leaves and the line stays
+#: ("{nickname} 你好" → "你好").
+PERSON_SLOTS = ("nickname", "member")
 
 
 @dataclass(frozen=True)
 class Variation:
-    """Deterministic choices for one (community, kind, date)."""
+    """Deterministic choices for one (community, kind, date): each choice steps by one option a
+    week (a year for occasional kinds), so neither next week's post nor next year's festival
+    greeting repeats this one's phrasing."""
 
-    seed: int
-    week: int
+    offset: int
+    step: int
 
     @classmethod
     def of(cls, community: str, kind: str, date: dt.date) -> Variation:
-        digest = hashlib.sha256(f"{community}|{kind}|{date.isoformat()}".encode()).digest()
-        return cls(seed=int.from_bytes(digest[:8], "big"), week=date.toordinal() // 7)
+        digest = hashlib.sha256(f"{community}|{kind}".encode()).digest()
+        step = date.year if kind in OCCASIONAL_KINDS else date.toordinal() // 7
+        return cls(offset=int.from_bytes(digest[:8], "big"), step=step)
 
     def pick(self, options: Sequence[str], salt: int = 0) -> str:
-        return options[(self.seed >> (salt * 5)) % len(options)]
+        return options[(self.step + (self.offset >> (salt * 5))) % len(options)]
 
-    def rotation(self, count: int, community: str, kind: str) -> list[int]:
+    def rotation(self, count: int) -> list[int]:
         """Script order for this date: consecutive weeks start from consecutive scripts."""
-        if count == 0:
-            return []
-        offset = int(hashlib.sha256(f"{community}|{kind}".encode()).hexdigest()[:8], 16)
-        first = (self.week + offset) % count
+        first = (self.step + self.offset) % count if count else 0
         return [(first + i) % count for i in range(count)]
 
 
@@ -64,14 +71,10 @@ def tone_of(profile: CommunityProfile) -> str:
 def slot_values(brief: Brief, time: str, profile: CommunityProfile) -> dict[str, str]:
     """Values for script slots: the brief's own facts first, then what the slot and profile tell."""
     day = brief.date
-    values = {
-        "date": f"{day.month}月{day.day}日（周{_WEEKDAY[day.weekday()]}）",
-        "start_time": time,
-        "group_name": profile.name,
-        "nickname": _GREETING[tone_of(profile)],
-        "member": _GREETING[tone_of(profile)],
-        "weekday": f"周{_WEEKDAY[day.weekday()]}",
-    }
+    values = {"group_name": profile.name}
+    if brief.kind in DATED_KINDS:
+        values.update({"date": f"{day.month}月{day.day}日（周{_WEEKDAY[day.weekday()]}）", "start_time": time,
+                       "weekday": f"周{_WEEKDAY[day.weekday()]}"})  # fmt: skip
     if brief.theme and brief.theme not in DEFAULT_THEMES.values():  # an operator's own theme names the event
         values["topic"] = values["activity_name"] = brief.theme
     times = [f"{h.zfill(2)}:{m}" for h, m in _TIME.findall(brief.brief)]
@@ -83,15 +86,20 @@ def slot_values(brief: Brief, time: str, profile: CommunityProfile) -> dict[str,
 
 
 def fill(body: str, values: dict[str, str]) -> str:
-    """Slots filled; a line whose slot nobody can fill is dropped (the headline just loses the
-    hole), so no ``{placeholder}`` is ever posted."""
+    """Slots filled; an unknown person's name is left out, a line with another slot nobody can
+    fill is dropped (the headline just loses the hole), so no ``{placeholder}`` is ever posted."""
     lines = []
+    for person in PERSON_SLOTS:
+        if person not in values:
+            body = re.sub(rf"[ \t]*@?\{{{person}\}}[ \t]*", "", body)
     for number, line in enumerate(body.splitlines()):
         missing = [name for name in _SLOT.findall(line) if name not in values]
         if missing and number > 0:
             continue
         for name in missing:
             line = re.sub(rf"[：:]?\s*\{{{name}\}}", "", line)
+        if missing:
+            line = _EMPTY_BRACKETS.sub("", line)
         lines.append(_SLOT.sub(lambda m: values[m.group(1)], line))
     return "\n".join(lines)
 

@@ -183,8 +183,7 @@ class Drafter:
         if brief.brief.strip() and pool:  # a brief narrows the rotation to the scripts that fit it about as well
             best = scores.get(pool[0].id, 0.0)
             top = [s for s in top if scores.get(s.id, 0.0) >= CLOSE_MATCH * best]
-        turn = offline.Variation.of(brief.community, brief.kind, brief.date).rotation(len(top), brief.community,
-                                                                                      brief.kind)  # fmt: skip
+        turn = offline.Variation.of(brief.community, brief.kind, brief.date).rotation(len(top))
         return [top[i] for i in turn] + pool[len(top) :]
 
     def _facts(self, brief: Brief) -> list[str]:

@@ -1,4 +1,4 @@
-"""The FastAPI application factory: settings in, app out (tests build their own)."""
+"""The FastAPI application factory: settings (and optionally prebuilt services) in, app out."""
 
 from __future__ import annotations
 
@@ -6,28 +6,27 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
-from api import errors
+from api import docs, errors, limits
 from api.routes import answers, chat, drafts, health, knowledge, moderations
-from assistant.answering.service import Answerer
-from assistant.drafting.service import Drafter
-from assistant.moderation.engine import ModerationService
-from assistant.retrieval.index import KnowledgeIndex
+from assistant.services import Services
 from assistant.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """``services`` lets tests hand in fakes (a chat model, a clock) and run the app in process."""
+    settings = settings or (services.settings if services else get_settings())
     app = FastAPI(
         title="shequn (社群) API",
         version=version("shequn"),
         description="Offline-first assistant for Chinese community operators: FAQ search, moderation, drafting.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
-    app.state.index = KnowledgeIndex(settings)
-    app.state.moderation = ModerationService(settings)
-    app.state.answerer = Answerer.from_settings(settings, app.state.index, app.state.moderation)
-    app.state.drafter = Drafter(settings, app.state.index, app.state.moderation, app.state.answerer.llm)
+    app.state.services = services or Services.from_settings(settings)
     errors.install(app)
+    limits.install(app, settings)
+    docs.install(app)
     app.include_router(health.router)
     app.include_router(knowledge.router)
     app.include_router(moderations.router)

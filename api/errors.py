@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.config_files import ConfigFileError
-from assistant.retrieval.index import UnknownCommunity
+from assistant.ids import InvalidCommunity, UnknownCommunity
 
 log = logging.getLogger("shequn.api")
 
@@ -51,12 +51,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownCommunity)
     async def _unknown_community(_: Request, exc: UnknownCommunity) -> JSONResponse:
-        return _response(404, "unknown_community", f"no knowledge indexed for community {exc.args[0]!r}")
+        return _response(404, "unknown_community", f"unknown community {exc.args[0]!r}")
+
+    @app.exception_handler(InvalidCommunity)
+    async def _invalid_community(_: Request, exc: InvalidCommunity) -> JSONResponse:
+        return _response(422, "invalid_community", str(exc))
 
     @app.exception_handler(ConfigFileError)
     async def _bad_config(_: Request, exc: ConfigFileError) -> JSONResponse:
-        """The request is fine; the operator's file for its community is not, until fixed."""
-        details = [{"file": str(exc.path), "reason": r} for r in exc.reasons]
+        """The request is fine; the operator's file for its community is not, until fixed.
+        The file is named as the operator knows it, never by its path on the server."""
+        details = [{"file": exc.name, "reason": r} for r in exc.reasons]
         return _response(503, "invalid_config", str(exc), details)
 
     @app.exception_handler(Exception)

@@ -16,6 +16,8 @@ class Health(BaseModel):
     version: str
     vector_store: str
     vector_store_ok: bool
+    index_consistent: bool = Field(description="Every community's vectors match its entry list.")
+    inconsistent_communities: list[str] = Field(default_factory=list)
     llm: str
     communities: dict[str, int]
 
@@ -30,12 +32,15 @@ class DocumentsUpload(BaseModel):
     """FAQ entries and scripts to add or update; items are validated one by one so every
     bad item is reported with its index, and nothing is ingested unless all are valid."""
 
-    community: str | None = Field(None, description="Applied to every item that names none.")
+    community: str | None = Field(None, max_length=64, description="Applied to every item that names none.")
     faqs: list[dict[str, Any]] = Field(
         default_factory=list, description="FAQ entries (id, question, similar, answer, tags)."
     )
     scripts: list[dict[str, Any]] = Field(
         default_factory=list, description="Scripts (id, kind, title, body, slots, tags)."
+    )
+    allow_risky: bool = Field(
+        False, description="Ingest entries that moderation finds risky to send to members (logged for audit)."
     )
 
 
@@ -50,7 +55,9 @@ class ModerationRequest(BaseModel):
     """One message or a batch; every item gets its own verdict, in order."""
 
     input: str | list[str] = Field(description="A message, or a list of messages.")
-    community: str | None = Field(None, description="Whose policy, keyword lists and trained model apply.")
+    community: str | None = Field(
+        None, max_length=64, description="Whose policy, keyword lists and trained model apply."
+    )
 
 
 class ModerationResponse(BaseModel):
@@ -60,7 +67,7 @@ class ModerationResponse(BaseModel):
 
 class AnswerRequest(BaseModel):
     question: str = Field(min_length=1, max_length=2000, description="The member's question.")
-    community: str | None = Field(None, description="Community whose knowledge answers it.")
+    community: str | None = Field(None, max_length=64, description="Community whose knowledge answers it.")
     history: list[Turn] = Field(
         default_factory=list, max_length=20, description="Earlier turns, oldest first (for follow-ups)."
     )
@@ -88,6 +95,8 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str = Field(description="shequn, shequn/<community>, shequn-moderation or shequn-moderation/<community>.")
+    model: str = Field(
+        max_length=200, description="shequn, shequn/<community>, shequn-moderation or shequn-moderation/<community>."
+    )
     messages: list[ChatMessage] = Field(min_length=1, max_length=50)
     stream: bool = False

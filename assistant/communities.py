@@ -1,40 +1,89 @@
-"""Community ids: validated in one place before any of them names a file or a collection.
-
-A community id reaches file paths (policies, trained models, indexes), Chroma collection names
-and database rows; a name such as ``../../x`` must never get that far (style.md §15)."""
+"""The community registry: which communities exist, what "no community given" means, and
+each one's profile, policies and files. Ids are validated by ``assistant.ids`` (re-exported)."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-COMMUNITY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-_COMMUNITY = re.compile(COMMUNITY_PATTERN)
-#: ``global`` holds the entries shared by every community; the others name no community.
-GLOBAL = "global"
-RESERVED = frozenset({GLOBAL, "all", "default", "none", "null", "shequn"})
+import yaml
+
+from assistant.answering.policy import AnsweringPolicy
+from assistant.config_files import load_yaml_model
+from assistant.ids import COMMUNITY_RE, GLOBAL, RESERVED, InvalidCommunity, UnknownCommunity, community_id, inside
+from assistant.knowledge.models import CommunityProfile
+from assistant.moderation.policy import Policy
+from assistant.settings import Settings
+
+__all__ = ["GLOBAL", "RESERVED", "Communities", "InvalidCommunity", "UnknownCommunity", "community_id", "inside"]
+
+#: The file a community's trained moderation classifier is saved in.
+MODEL_SUFFIX = ".joblib"
 
 
-class InvalidCommunity(ValueError):
-    """Not a usable community id; the message never echoes more than a short prefix of it."""
+#: Folders of ``data_dir`` whose ``<community>.*`` files make a community known.
+CONFIG_FOLDERS = ("communities", "moderation", "answering")
 
 
-def community_id(value: object, *, allow_reserved: bool = False) -> str:
-    """``value`` as a community id, or ``InvalidCommunity`` saying why."""
-    if not isinstance(value, str) or not _COMMUNITY.fullmatch(value):
-        shown = repr(value[:40]) + ("…" if len(value) > 40 else "") if isinstance(value, str) else type(value).__name__
-        raise InvalidCommunity(
-            f"invalid community id {shown}: use 1-64 lowercase letters, digits, '_' or '-', starting with a letter or digit"
-        )
-    if value in RESERVED and not allow_reserved:
-        raise InvalidCommunity(f"community id {value!r} is reserved")
-    return value
+class Communities:
+    """The one registry of communities: which exist, what "no community given" means, and
+    where each one's files live. Every entry point resolves a community here once; nothing
+    below it builds a path or a cache entry for a name that did not pass."""
 
+    def __init__(self, settings: Settings, indexed: Callable[[], Iterable[str]] = lambda: ()) -> None:
+        self.settings = settings
+        self._indexed = indexed
 
-def inside(root: Path, *parts: str) -> Path:
-    """``root / parts``, refused unless the resolved path stays inside ``root``."""
-    base = root.resolve()
-    path = base.joinpath(*parts).resolve()
-    if path != base and base not in path.parents:
-        raise InvalidCommunity("path escapes its folder")
-    return path
+    def known(self) -> list[str]:
+        """Communities with indexed knowledge, a profile, a policy or a trained model
+        (a directory listing per folder: ~30 µs, cheaper than keeping it fresh)."""
+        names = set(self._indexed())
+        for folder in CONFIG_FOLDERS:
+            root = self.settings.data_dir / folder
+            if root.is_dir():
+                names |= {p.name.split(".", 1)[0] for p in root.iterdir() if p.is_file()}
+        return sorted(n for n in names if n not in RESERVED and COMMUNITY_RE.fullmatch(n))
+
+    def resolve(self, value: str | None) -> str | None:
+        """The community a request means: its own, else ``SHEQUN_DEFAULT_COMMUNITY``, else
+        None (all communities). Raises ``InvalidCommunity`` or ``UnknownCommunity``."""
+        value = value if value is not None else self.settings.default_community
+        if value is None:
+            return None
+        community = community_id(value)
+        if community not in self.known():
+            raise UnknownCommunity(community)
+        return community
+
+    def path(self, folder: str, community: str, suffix: str) -> Path:
+        """``<data_dir>/<folder>/<community><suffix>`` for a valid id, never outside it."""
+        return inside(self.settings.data_dir / folder, community_id(community) + suffix)
+
+    def profile(self, community: str | None) -> CommunityProfile | None:
+        if community is None:
+            return None
+        path = self.path("communities", community, ".yaml")
+        return load_yaml_model(CommunityProfile, path) if path.exists() else None
+
+    def save_profiles(self, profiles: Iterable[CommunityProfile]) -> list[str]:
+        """Profiles read at ingest are kept with the data, so a server finds a community's
+        tone, plan and own contacts without the knowledge folder."""
+        saved = []
+        for profile in profiles:
+            path = self.path("communities", profile.id, ".yaml")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = yaml.safe_dump(profile.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+            saved.append(profile.id)
+        return saved
+
+    def moderation_policy(self, community: str | None) -> Policy:
+        return load_yaml_model(Policy, self.path("moderation", community, ".yaml") if community else None)
+
+    def answering_policy(self, community: str | None) -> AnsweringPolicy:
+        return load_yaml_model(AnsweringPolicy, self.path("answering", community, ".yaml") if community else None)
+
+    def model_path(self, community: str) -> Path:
+        """Where the community's own moderation classifier is kept."""
+        return self.path("moderation", community, MODEL_SUFFIX)

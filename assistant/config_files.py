@@ -19,7 +19,9 @@ class ConfigFileError(ValueError):
     to defaults: a community whose policy is broken must not be moderated by another one."""
 
     def __init__(self, path: Path, reasons: list[str]) -> None:
-        super().__init__(f"invalid settings file {path}: {'; '.join(reasons)}")
+        #: The file as operators name it (``moderation/club.yaml``): never the server's full path.
+        self.name = f"{path.parent.name}/{path.name}"
+        super().__init__(f"invalid settings file {self.name}: {'; '.join(reasons)}")
         self.path, self.reasons = path, reasons
 
 

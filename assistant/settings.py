@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="API port.")
     max_batch: int = Field(1000, ge=1, description="Most items in one API batch or upload.")
     max_text_chars: int = Field(5000, ge=1, description="Longest message accepted for moderation.")
+    max_request_chars: int = Field(
+        1_000_000,
+        ge=1,
+        description="Most characters of text one request may ask to moderate (moderation takes ~3 µs a character).",
+    )
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Largest request body; bigger ones get 413 before they are read."
+    )
     webhook_secret: SecretStr = Field(
         SecretStr(""), description="Key of the HMAC-SHA256 signature on post webhooks (`X-Shequn-Signature`)."
     )

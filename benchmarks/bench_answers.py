@@ -11,10 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.answering.service import Answerer
 from assistant.knowledge.loader import load_knowledge
-from assistant.moderation.engine import ModerationService
-from assistant.retrieval.index import KnowledgeIndex
+from assistant.services import Services
 from assistant.settings import Settings
 from evals.answers import DEFAULT_DATA, AnswerCase
 from evals.dataset import load_jsonl
@@ -25,10 +23,9 @@ ROUNDS = 3
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp))
-        index = KnowledgeIndex(settings)
-        index.ingest(load_knowledge(settings.knowledge_dir))
-        answerer = Answerer.from_settings(settings, index, ModerationService(settings))  # logs, as in production
+        services = Services.from_settings(Settings(data_dir=Path(tmp)))  # logs, as in production
+        services.ingest(load_knowledge(services.settings.knowledge_dir))
+        answerer = services.answerer
         cases = load_jsonl(DEFAULT_DATA, AnswerCase).cases
         answerer.answer("预热", None)
         seconds = []

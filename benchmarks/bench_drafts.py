@@ -17,8 +17,7 @@ from pathlib import Path
 from assistant.drafting.models import Brief
 from assistant.drafting.service import Drafter
 from assistant.knowledge.loader import load_knowledge
-from assistant.moderation.engine import ModerationService
-from assistant.retrieval.index import KnowledgeIndex
+from assistant.services import Services
 from assistant.settings import Settings
 
 COMMUNITY = "course"
@@ -29,9 +28,9 @@ RUNS = 3
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
-        index = KnowledgeIndex(settings)
-        index.ingest(load_knowledge(settings.knowledge_dir))
-        moderation = ModerationService(settings)
+        services = Services.from_settings(settings)
+        services.ingest(load_knowledge(settings.knowledge_dir))
+        index, moderation = services.index, services.moderation
         warm = Drafter(settings.model_copy(update={"database_url": f"sqlite:///{tmp}/warm.db"}), index, moderation)
         warm.compose(Brief(community=COMMUNITY, kind="live_notice", date=START.date(), brief="预热"))
         seconds, counts, passed = [], [], []

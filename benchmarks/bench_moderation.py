@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from assistant.moderation.engine import Moderator
+from assistant.services import Services
 from assistant.settings import Settings
 from evals.metrics import latency_ms
 
@@ -62,7 +62,7 @@ def bench_cli(n: int, runs: int = 3) -> dict[str, float]:
 
 
 def bench_in_process(n: int) -> dict[str, float]:
-    moderator = Moderator.for_community(Settings(), None)
+    moderator = Services.from_settings(Settings()).moderation.moderator(None)
     texts = messages(n)
     moderator.moderate(texts[0])
     seconds = []

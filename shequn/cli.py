@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.exceptions import TyperException
 
 from shequn.cli_drafts import register as register_drafting
 from shequn.jsonl import dumps, row_handler, stream
+
+if TYPE_CHECKING:
+    from assistant.communities import Communities
+    from assistant.services import Services
+    from assistant.settings import Settings
 
 app = typer.Typer(
     add_completion=False,
@@ -35,49 +40,54 @@ register_drafting(app, eval_app)
 #: Below this many messages per process, forking and pickling cost more than they save.
 MIN_MESSAGES_PER_WORKER = 500
 
+
+class Kind(StrEnum):
+    """Kinds of knowledge entry ``--kind`` filters on (typer lists them and refuses others)."""
+
+    faq = "faq"
+    script = "script"
+
+
 Community = Annotated[
     str | None, typer.Option("--community", "-c", help="Community id (default: SHEQUN_DEFAULT_COMMUNITY or all).")
 ]
 
 
-def _settings() -> Any:
+@cache
+def _services(log: bool = True) -> Services:
+    """The process's services, built once (parts load on first use, so commands stay fast)."""
+    from assistant.services import Services
     from assistant.settings import get_settings
 
-    return get_settings()
+    return Services.from_settings(get_settings(), log=log)
 
 
-def _index() -> Any:
-    from assistant.retrieval.index import KnowledgeIndex
-
-    return KnowledgeIndex(_settings())
+def _settings() -> Settings:
+    return _services().settings
 
 
-def _check_community(row: dict[str, Any], default: str | None, known: set[str]) -> None:
+def _check_community(row: dict[str, Any], default: str | None, communities: Communities) -> None:
     """Batch rows name their own community (or take the default); check it before any work."""
     wanted = row.get("community", default)
-    if wanted is not None and wanted not in known:
-        raise _unknown_community(wanted, known)
-
-
-def _unknown_community(name: str, known: Iterable[str]) -> ValueError:
-    """The caller's mistake, as the ``ValueError`` every command reports per line or on exit."""
-    return ValueError(f"unknown community {name!r}; known: {sorted(known)}")
-
-
-@contextmanager
-def _community_checked(index: Any) -> Iterator[None]:
-    """``UnknownCommunity`` from the index inside becomes ``_unknown_community``."""
-    from assistant.retrieval.index import UnknownCommunity
+    if wanted is not None and not isinstance(wanted, str):
+        raise ValueError("'community' must be a string")
+    from assistant.ids import UnknownCommunity
 
     try:
-        yield
+        communities.resolve(wanted)
     except UnknownCommunity as exc:
-        raise _unknown_community(exc.args[0], index.communities()) from exc
+        raise ValueError(f"unknown community {exc.args[0]!r}; known: {communities.known()}") from exc
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(dumps({"error": message}))
+    _report(message)
     raise typer.Exit(code)
+
+
+def _report(message: str) -> None:
+    """An error as JSON on stdout (for scripts) and one line on stderr (for people)."""
+    typer.echo(dumps({"error": message}))
+    typer.echo(f"error: {message}", err=True)
 
 
 @app.command()
@@ -89,13 +99,20 @@ def ingest(
     workers: Annotated[
         int, typer.Option(min=0, max=64, help="Processes that segment and embed large ingests (0: one per core).")
     ] = 0,
+    allow_risky: Annotated[
+        bool, typer.Option(help="Ingest entries moderation finds risky to send to members (logged for audit).")
+    ] = False,
 ) -> None:
-    """Validate and index knowledge incrementally; prints what was added/updated/removed."""
+    """Validate and index knowledge incrementally; prints what was added/updated/removed.
+
+    Entries that would send members contact details, links or requests that are not the
+    community's own are refused and listed, unless --allow-risky."""
+    from assistant.ids import community_id
     from assistant.knowledge.loader import load_knowledge
     from assistant.workers import processes
 
-    loaded = load_knowledge(path or _settings().knowledge_dir, community)
-    report = _index().ingest(loaded, processes(workers))
+    loaded = load_knowledge(path or _settings().knowledge_dir, community_id(community) if community else None)
+    report = _services().ingest(loaded, processes(workers), allow_risky)
     for error in report.errors:
         where = f"{error.file}:{error.line}" if error.line else error.file
         typer.echo(f"skipped {where}: {error.reason}", err=True)
@@ -109,32 +126,27 @@ def search(
     query: Annotated[str | None, typer.Argument(help="The question to look up.")] = None,
     community: Community = None,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Results to return.")] = 5,
-    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only these kinds: faq, script.")] = None,
+    kind: Annotated[list[Kind] | None, typer.Option("--kind", help="Only these kinds: faq, script.")] = None,
     input: Annotated[
         str | None, typer.Option("--input", "-i", help="JSONL of {question|query, community?, k?}; - for stdin.")
     ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
 ) -> None:
     """Hybrid (dense + BM25) search of the knowledge base."""
-    index = _index()
-    community = community or _settings().default_community
+    services = _services()
+    index, communities = services.index, services.communities
+    kinds = [k.value for k in kind] if kind else None
 
     def run(q: str, c: str | None, n: int) -> list[dict[str, Any]]:
         if not q.strip():
             raise ValueError("empty question")
-        with _community_checked(index):
-            return [h.model_dump() for h in index.search(q, c, n, kind)]
+        return [h.model_dump() for h in index.search(q, communities.resolve(c), n, kinds)]
 
     if input is None:
         if query is None:
             _fail("give a question, or --input FILE for a batch")
-        try:
-            typer.echo(dumps({"query": query, "results": run(str(query), community, k)}))
-        except ValueError as exc:
-            _fail(str(exc))
+        typer.echo(dumps({"query": query, "results": run(str(query), community, k)}))
         return
-
-    known = set(index.communities())
 
     def question(row: dict[str, Any]) -> str:
         q = row.get("question", row.get("query"))
@@ -146,7 +158,7 @@ def search(
         n = row.get("k", k)
         if not isinstance(n, int) or not 1 <= n <= 50:
             raise ValueError("'k' must be an integer from 1 to 50")
-        _check_community(row, community, known)
+        _check_community(row, community, communities)
 
     def handle_many(rows: list[dict[str, Any]]) -> list[str]:
         return [
@@ -159,8 +171,7 @@ def search(
             for row in rows
         ]
 
-    counts = stream(input, output, row_handler(validate, handle_many), batch=100)
-    typer.echo(dumps(counts), err=True)
+    _finish(stream(input, output, row_handler(validate, handle_many), batch=100))
 
 
 @app.command()
@@ -175,11 +186,10 @@ def moderate(
     workers: Annotated[int, typer.Option(min=0, max=64, help="Processes for large batches (0: one per core).")] = 0,
 ) -> None:
     """Risk verdict for a message, or each line of a JSONL file (adds "verdict")."""
-    from assistant.moderation.engine import ModerationService
     from assistant.workers import ForkedWorkers, processes
 
-    service = ModerationService(_settings())
-    community = community or _settings().default_community
+    service = _services().moderation
+    community = service.moderator(community).community  # resolved: a typo is an error, not default rules
     if input is None:
         if text is None or not text.strip():
             _fail("give a message, or --input FILE for a batch")
@@ -199,19 +209,14 @@ def moderate(
                 out[i] = f'{dumps(rows[i])[:-1]}, "verdict": {verdict.model_dump_json()}}}'
         return out
 
-    service.moderator(community)  # load models before any worker forks, so they are shared
+    def validate(row: dict[str, Any]) -> None:
+        if not isinstance(row.get("text"), str) or not row["text"].strip():
+            raise ValueError("missing 'text' (non-empty string)")
+        _check_community(row, community, service.communities)
 
-    handle = row_handler(_moderation_row, score)
+    handle = row_handler(validate, score)  # models are loaded above, before any worker forks
     with ForkedWorkers(handle, processes(workers), MIN_MESSAGES_PER_WORKER) as forked:
-        counts = stream(input, output, handle, batch, lambda _, batches: forked.imap(batches))
-    typer.echo(dumps(counts), err=True)
-
-
-def _moderation_row(row: dict[str, Any]) -> None:
-    if not isinstance(row.get("text"), str) or not row["text"].strip():
-        raise ValueError("missing 'text' (non-empty string)")
-    if "community" in row and row["community"] is not None and not isinstance(row["community"], str):
-        raise ValueError("'community' must be a string")
+        _finish(stream(input, output, handle, batch, lambda _, batches: forked.imap(batches)))
 
 
 @moderation_app.command("train")
@@ -230,8 +235,8 @@ def moderation_train(
     """Train a classifier from labelled messages; prints cross-validated metrics.
 
     With --community it is used, next to the built-in checks, for that community from then on."""
+    from assistant.ids import community_id
     from assistant.moderation.classifier import read_labelled, train
-    from assistant.moderation.engine import community_model_path
 
     if community is None and output is None:
         _fail("give --community ID (or --output FILE)")
@@ -241,17 +246,9 @@ def moderation_train(
     if len({r.risky for r in rows}) < 2:
         _fail("need both risky and benign rows to train")
     model = train(rows, c=c)
-    path = output or community_model_path(_settings(), str(community))
+    path = output or _services().communities.model_path(community_id(community))
     model.save(path)
     typer.echo(dumps({"model": str(path), "skipped_lines": len(errors), **model.metrics}))
-
-
-def _answerer(log: bool = True) -> Any:
-    from assistant.answering.service import Answerer
-    from assistant.moderation.engine import ModerationService
-
-    settings = _settings()
-    return Answerer.from_settings(settings, _index(), ModerationService(settings), log=log)
 
 
 @app.command()
@@ -267,66 +264,67 @@ def ask(
     output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
 ) -> None:
     """Answer a member's question from the FAQ with citations, ask back, or hand off (adds "answer")."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from assistant.answering.models import Turn
-
-    answerer = _answerer()
-    community = community or _settings().default_community
-    turns = TypeAdapter(list[Turn])
+    answerer = _services().answerer
+    community = answerer.communities.resolve(community)
 
     def run(row: dict[str, Any]) -> str:
-        with _community_checked(answerer.index):
-            result = answerer.answer(row["question"], row.get("community", community), turns.validate_python(
-                row.get("history") or []), row.get("member"))  # fmt: skip
+        turns = _history(row.get("history") or [])
+        result = answerer.answer(row["question"], row.get("community", community), turns, row.get("member"))
         return result.model_dump_json()  # type: ignore[no-any-return]
 
     if input is None:
         if question is None or not question.strip():
             _fail("give a question, or --input FILE for a batch")
         try:
-            typer.echo(run({"question": question, "history": json.loads(history) if history else []}))
-        except (ValueError, ValidationError) as exc:
-            _fail(str(exc).splitlines()[0])
+            parsed = json.loads(history) if history else []
+        except json.JSONDecodeError as exc:
+            _fail(f"--history is not JSON: {exc.msg} at character {exc.pos}")
+        typer.echo(run({"question": question, "history": parsed}))
         return
-
-    known = set(answerer.index.communities())
 
     def validate(row: dict[str, Any]) -> None:
         if not isinstance(row.get("question"), str) or not row["question"].strip():
             raise ValueError("missing 'question' (non-empty string)")
         if row.get("member") is not None and not isinstance(row["member"], str):
             raise ValueError("'member' must be a string")
-        _check_community(row, community, known)
-        try:
-            turns.validate_python(row.get("history") or [])
-        except ValidationError as exc:
-            raise ValueError(f"bad 'history': {str(exc).splitlines()[0]}") from exc
+        _check_community(row, community, answerer.communities)
+        _history(row.get("history") or [])
 
     def handle_many(rows: list[dict[str, Any]]) -> list[str]:
         return [f'{dumps(row)[:-1]}, "answer": {run(row)}}}' for row in rows]
 
-    counts = stream(input, output, row_handler(validate, handle_many), batch=50)
-    typer.echo(dumps(counts), err=True)
+    _finish(stream(input, output, row_handler(validate, handle_many), batch=50))
+
+
+def _history(value: object) -> list[Any]:
+    """Earlier turns, or ``ValueError`` naming the field and the reason (``history[1].role: …``)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from assistant.answering.models import Turn
+
+    try:
+        return TypeAdapter(list[Turn]).validate_python(value)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = "history" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+        raise ValueError(f"{where}: {error['msg']}") from exc
 
 
 @faq_app.command("gaps")
 def faq_gaps(
     community: Community = None,
-    days: Annotated[int, typer.Option(min=1, help="Look at questions from the last DAYS days.")] = 30,
+    days: Annotated[int, typer.Option(min=1, max=36500, help="Look at questions from the last DAYS days.")] = 30,
     min_count: Annotated[int, typer.Option(min=1, help="Smallest cluster worth suggesting.")] = 2,
 ) -> None:
     """Cluster recent handed-off / unclear questions into suggested FAQ entries (JSON list)."""
     from datetime import timedelta
 
     from assistant.answering.gaps import find_gaps
-    from assistant.retrieval.embedders import make_embedder
-    from assistant.retrieval.tokenize import default_tokenizer
-    from assistant.store.question_log import QuestionLog
 
-    settings = _settings()
-    rows = QuestionLog(settings.database).rows(community, since=datetime.now(UTC) - timedelta(days=days))
-    gaps = find_gaps(rows, make_embedder(settings), default_tokenizer(), min_count=min_count)
+    services = _services()
+    community = services.communities.resolve(community)
+    rows = services.question_log.rows(community, since=services.now() - timedelta(days=days))
+    gaps = find_gaps(rows, services.index.embedder, services.index.tokenizer, min_count=min_count)
     typer.echo(dumps([g.model_dump() for g in gaps]))
     typer.echo(f"{len(rows)} logged questions → {len(gaps)} suggested entries", err=True)
 
@@ -334,23 +332,24 @@ def faq_gaps(
 @app.command()
 def communities() -> None:
     """Communities with indexed knowledge and how many entries each holds."""
-    index = _index()
+    index = _services().index
     typer.echo(dumps({c: index.count(c) for c in index.communities()}))
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default SHEQUN_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default SHEQUN_PORT).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default SHEQUN_PORT).")] = None,
 ) -> None:
     """Run the HTTP API (FastAPI + uvicorn)."""
     import uvicorn
 
     from api.app import create_app
 
-    settings = _settings()
-    app = create_app(settings)
-    app.state.index.tokenizer.load_dictionary()  # paid at start, not during some member's question
+    services = _services()
+    settings = services.settings
+    app = create_app(settings, services)
+    services.index.tokenizer.load_dictionary()  # paid at start, not during some member's question
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
@@ -361,13 +360,10 @@ def eval_moderation(
     community: Community = None,
 ) -> None:
     """Per-category P/R/F1, risky F1, confusion, false positives, latency (and evasion stats)."""
-    from assistant.moderation.engine import ModerationService
     from evals import moderation
 
     folder = report or _default_report_dir("moderation")
-    metrics = moderation.run(
-        ModerationService(_settings()).moderator(community), data or moderation.DEFAULT_DATA, folder
-    )
+    metrics = moderation.run(_services().moderation.moderator(community), data or moderation.DEFAULT_DATA, folder)
     typer.echo(dumps(metrics))
     typer.echo(f"report: {folder / 'report.md'}", err=True)
 
@@ -386,10 +382,10 @@ def eval_retrieval(
     from assistant.knowledge.loader import load_knowledge
     from evals import retrieval
 
-    index = _index()
-    index.ingest(load_knowledge(knowledge or _settings().knowledge_dir))
+    services = _services()
+    services.ingest(load_knowledge(knowledge or _settings().knowledge_dir))
     folder = report or _default_report_dir("retrieval")
-    metrics = retrieval.run(index, data or retrieval.DEFAULT_DATA, folder)
+    metrics = retrieval.run(services.index, data or retrieval.DEFAULT_DATA, folder)
     typer.echo(dumps(metrics))
     typer.echo(f"report: {folder / 'report.md'}", err=True)
 
@@ -409,8 +405,9 @@ def eval_answers(
     from assistant.knowledge.loader import load_knowledge
     from evals import answers
 
-    answerer = _answerer(log=False)
-    answerer.index.ingest(load_knowledge(knowledge or _settings().knowledge_dir))
+    services = _services(log=False)
+    services.ingest(load_knowledge(knowledge or _settings().knowledge_dir))
+    answerer = services.answerer
     if calibrate:
         typer.echo(dumps(answers.calibrate(answerer, data or answers.CALIBRATION_DATA)))
         return
@@ -420,17 +417,42 @@ def eval_answers(
 
 
 def _default_report_dir(suite: str) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _services().now().strftime("%Y%m%dT%H%M%SZ")
     return _settings().data_dir / "reports" / f"{suite}-{stamp}"
 
 
+def _finish(counts: dict[str, int]) -> None:
+    """A batch's counts on stderr; exit 1 when any line failed (each has its "error" line)."""
+    typer.echo(dumps(counts), err=True)
+    if counts["errors"]:
+        raise typer.Exit(1)
+
+
 def main() -> None:
+    """Exit codes: 0 done; 1 some lines or entries failed (each reported); 2 the command could
+    not run (bad option or input, unknown community, unreadable file, broken settings file);
+    130 interrupted. Expected failures print one line, never a traceback."""
     from assistant.config_files import ConfigFileError
+    from assistant.ids import InvalidCommunity, UnknownCommunity
 
     try:
-        app()
+        code = app(standalone_mode=False)  # click returns an Exit's code instead of raising it
     except ConfigFileError as exc:
-        typer.echo(dumps({"error": str(exc), "file": str(exc.path), "reasons": exc.reasons}))
+        typer.echo(dumps({"error": str(exc), "file": exc.name, "reasons": exc.reasons}))
         sys.exit(2)
-    except KeyboardInterrupt:
+    except UnknownCommunity as exc:
+        _exit_with(f"unknown community {exc.args[0]!r}; known: {_services().communities.known()}")
+    except (InvalidCommunity, ValueError) as exc:
+        _exit_with(str(exc).splitlines()[0])
+    except OSError as exc:
+        _exit_with(f"{exc.strerror or type(exc).__name__}: {exc.filename}" if exc.filename else str(exc))
+    except TyperException as exc:  # a bad option or argument: typer's own one-line message
+        _exit_with(exc.format_message())
+    except (KeyboardInterrupt, typer.Abort):
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_with(message: str) -> None:
+    _report(message)
+    sys.exit(2)

@@ -28,23 +28,16 @@ MAX_CALENDAR_DAYS = 400
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(dumps({"error": message}))
-    raise typer.Exit(code)
+    """The CLI's one error shape (JSON on stdout, one line on stderr) and exit code."""
+    from shequn.cli import _fail as fail
+
+    fail(message, code)
 
 
 def _drafter() -> Any:
-    from assistant.drafting.service import Drafter
-    from assistant.moderation.engine import ModerationService
-    from assistant.retrieval.index import KnowledgeIndex
-    from assistant.settings import get_settings
+    from shequn.cli import _services
 
-    settings = get_settings()
-    chat_model = None
-    if settings.llm == "openai":
-        from assistant.llm.openai_compat import OpenAIChatModel
-
-        chat_model = OpenAIChatModel.from_settings(settings)
-    return Drafter(settings, KnowledgeIndex(settings), ModerationService(settings), chat_model)
+    return _services().drafter
 
 
 def _community(drafter: Any, value: str) -> str:
@@ -323,9 +316,7 @@ def eval_drafts(
     report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
 ) -> None:
     """Offline drafts pass every check with every required fact; planted violations stopped by the right check."""
-    from assistant.drafting.service import Drafter
-    from assistant.moderation.engine import ModerationService
-    from assistant.retrieval.index import KnowledgeIndex
+    from assistant.services import Services
     from assistant.settings import get_settings
     from evals import drafts
 
@@ -335,7 +326,7 @@ def eval_drafts(
     folder.mkdir(parents=True, exist_ok=True)
     # its own database: posts in the operator's queue must not change what the suite measures
     isolated = settings.model_copy(update={"database_url": f"sqlite:///{(folder / 'eval.db').resolve()}"})
-    drafter = Drafter(isolated, KnowledgeIndex(settings), ModerationService(settings))
+    drafter = Services.from_settings(isolated, log=False).drafter
     metrics = drafts.run(drafter, data or drafts.DEFAULT_DATA, posts or drafts.DEFAULT_POSTS, folder)
     typer.echo(json.dumps(metrics, ensure_ascii=False))
     typer.echo(f"report: {folder / 'report.md'}", err=True)

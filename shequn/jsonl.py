@@ -9,16 +9,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+#: A line as read: text, or its bytes when they are not UTF-8 (reported, never fatal).
+RawLine = str | bytes
 #: A batch of (line number, raw line) → one (output line, ok) per input line, in order.
-Handler = Callable[[list[tuple[int, str]]], list[tuple[str, bool]]]
+Handler = Callable[[list[tuple[int, RawLine]]], list[tuple[str, bool]]]
 
 
 @contextmanager
-def _open(path: str, mode: str) -> Iterator[IO[str]]:
+def _open_input(path: str) -> Iterator[IO[bytes]]:
     if path == "-":
-        yield sys.stdin if "r" in mode else sys.stdout
+        yield sys.stdin.buffer
         return
-    with Path(path).open(mode, encoding="utf-8") as fh:
+    with Path(path).open("rb") as fh:
+        yield fh
+
+
+@contextmanager
+def _open_output(path: str) -> Iterator[IO[str]]:
+    if path == "-":
+        yield sys.stdout
+        return
+    with Path(path).open("w", encoding="utf-8") as fh:
         yield fh
 
 
@@ -31,14 +42,14 @@ def stream(
     output_path: str,
     handle: Handler,
     batch: int,
-    mapper: Callable[[Handler, Iterator[list[tuple[int, str]]]], Iterable[list[tuple[str, bool]]]] = map,
+    mapper: Callable[[Handler, Iterator[list[tuple[int, RawLine]]]], Iterable[list[tuple[str, bool]]]] = map,
 ) -> dict[str, int]:
     """Feeds non-blank input lines to ``handle`` ``batch`` at a time and writes what it returns.
 
     The handler does all per-line work (parsing included), so a ``mapper`` can run it in worker
     processes while this loop only reads and writes."""
     counts = {"lines": 0, "ok": 0, "errors": 0}
-    with _open(input_path, "r") as src, _open(output_path, "w") as dst:
+    with _open_input(input_path) as src, _open_output(output_path) as dst:
         for results in mapper(handle, _batches(src, batch)):
             for line, ok in results:
                 dst.write(line + "\n")
@@ -48,9 +59,13 @@ def stream(
     return counts
 
 
-def _batches(src: IO[str], size: int) -> Iterator[list[tuple[int, str]]]:
-    pending: list[tuple[int, str]] = []
-    for number, raw in enumerate(src, start=1):
+def _batches(src: IO[bytes], size: int) -> Iterator[list[tuple[int, RawLine]]]:
+    pending: list[tuple[int, RawLine]] = []
+    for number, data in enumerate(src, start=1):
+        try:
+            raw: RawLine = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raw = data
         if raw.strip():
             pending.append((number, raw))
             if len(pending) >= size:
@@ -67,7 +82,7 @@ def row_handler(
     (which raises ``ValueError``); valid rows go to ``handle_rows``, which returns their
     finished output lines. A bad line comes back as itself plus ``error`` and ``line``."""
 
-    def handle(lines: list[tuple[int, str]]) -> list[tuple[str, bool]]:
+    def handle(lines: list[tuple[int, RawLine]]) -> list[tuple[str, bool]]:
         parsed = [_parse(number, raw, validate) for number, raw in lines]
         good = [row for _, row, error in parsed if not error]
         results = iter(handle_rows(good)) if good else iter(())
@@ -79,7 +94,9 @@ def row_handler(
     return handle
 
 
-def _parse(number: int, raw: str, validate: Callable[[dict[str, Any]], None]) -> tuple[int, dict[str, Any], str]:
+def _parse(number: int, raw: RawLine, validate: Callable[[dict[str, Any]], None]) -> tuple[int, dict[str, Any], str]:
+    if isinstance(raw, bytes):
+        return number, {"raw": raw.decode("utf-8", "replace").rstrip("\n")[:1000]}, "line is not valid UTF-8"
     try:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:

@@ -15,7 +15,9 @@ import httpx
 import pytest
 
 from assistant.knowledge.loader import load_knowledge
+from assistant.llm import BLOCK_ENV
 from assistant.retrieval.index import KnowledgeIndex
+from assistant.services import Services
 from assistant.settings import PROJECT_ROOT, Settings
 
 SAMPLE_KNOWLEDGE = PROJECT_ROOT / "knowledge"
@@ -24,20 +26,33 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(autouse=True)
 def _no_real_llm(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never reach a real model: any OpenAI base URL a test does not set is unroutable."""
+    """Tests never reach a real model: building a client for anything but a stub on loopback
+    raises, and an OpenAI base URL a test does not set is unroutable."""
+    monkeypatch.setenv(BLOCK_ENV, "1")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
 
 
+class TestSettings(Settings):
+    """Only what a test passes: no ``SHEQUN_*`` variable and no ``.env`` file leaks in (a
+    developer's ``SHEQUN_LLM=openai`` once turned offline tests into real-model tests)."""
+
+    __test__ = False
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_: object):  # type: ignore[no-untyped-def,override]
+        return (init_settings,)
+
+
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    return Settings(data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+    return TestSettings(data_dir=data_dir, **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir with the sample knowledge ingested once for the whole session."""
     data_dir = tmp_path_factory.mktemp("sample-data")
-    KnowledgeIndex(make_settings(data_dir)).ingest(load_knowledge(SAMPLE_KNOWLEDGE))
+    Services(make_settings(data_dir)).ingest(load_knowledge(SAMPLE_KNOWLEDGE))
     return data_dir
 
 
@@ -59,7 +74,7 @@ def free_port() -> int:
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHEQUN_")}
-    return {**env, "SHEQUN_DATA_DIR": str(data_dir), **extra}
+    return {**env, BLOCK_ENV: "1", "SHEQUN_DATA_DIR": str(data_dir), **extra}
 
 
 def run_cli(*args: str, data_dir: Path, input: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:

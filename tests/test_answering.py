@@ -14,10 +14,10 @@ from assistant.answering.offline import UnsafeSlot, fill_slots
 from assistant.answering.service import Answerer
 from assistant.llm.base import FakeChatModel, LLMUnavailable
 from assistant.llm.openai_compat import OpenAIChatModel
-from assistant.moderation.engine import ModerationService, Moderator
+from assistant.moderation.engine import Moderator
 from assistant.moderation.policy import Policy
 from assistant.retrieval.index import KnowledgeIndex, UnknownCommunity
-from assistant.store.question_log import QuestionLog
+from assistant.services import Services
 from tests.conftest import make_settings
 from tests.fixed_model import FixedScores
 from tests.stub_openai import serve_stub
@@ -26,9 +26,8 @@ PAYMENT = "小程序商城支持哪些支付方式？"
 
 
 def _answerer(sample_dir: Path, tmp_path: Path, llm: object | None = None, **settings: object) -> Answerer:
-    config = make_settings(sample_dir, **settings)
-    log = QuestionLog(f"sqlite:///{tmp_path / 'log.db'}")
-    return Answerer(config, KnowledgeIndex(config), ModerationService(config), llm, log)  # type: ignore[arg-type]
+    config = make_settings(sample_dir, database_url=f"sqlite:///{tmp_path / 'log.db'}", **settings)
+    return Services(config, chat_model=llm).answerer  # type: ignore[arg-type]
 
 
 def _faq_answer(index: KnowledgeIndex, rid: str) -> str:

@@ -5,9 +5,30 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering.policy import answering_policy_path, load_answering_policy
+from assistant.communities import Communities
 from assistant.config_files import ConfigFileError
-from assistant.moderation.policy import load_policy, policy_path
+from assistant.moderation.policy import Policy
+from tests.conftest import make_settings
+
+
+def _registry(data_dir: Path) -> Communities:
+    return Communities(make_settings(data_dir))
+
+
+def load_policy(data_dir: Path, community: str | None) -> Policy:
+    return _registry(data_dir).moderation_policy(community)
+
+
+def policy_path(data_dir: Path, community: str) -> Path:
+    return _registry(data_dir).path("moderation", community, ".yaml")
+
+
+def load_answering_policy(data_dir: Path, community: str | None):  # type: ignore[no-untyped-def]
+    return _registry(data_dir).answering_policy(community)
+
+
+def answering_policy_path(data_dir: Path, community: str) -> Path:
+    return _registry(data_dir).path("answering", community, ".yaml")
 
 
 def test_policies_default_without_a_file(tmp_path: Path) -> None:

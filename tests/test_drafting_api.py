@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from assistant.drafting.delivery import Worker
-from assistant.drafting.service import Drafter
+from assistant.services import Services
 from tests.conftest import make_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -34,8 +34,7 @@ def clock() -> Clock:
 @pytest.fixture
 def client(sample_dir: Path, tmp_path: Path, clock: Clock) -> Iterator[TestClient]:
     settings = make_settings(sample_dir, database_url=f"sqlite:///{tmp_path / 'drafts.db'}")
-    app = create_app(settings)
-    app.state.drafter = Drafter(settings, app.state.index, app.state.moderation, now=clock)
+    app = create_app(settings, Services.from_settings(settings, now=clock))
     with TestClient(app) as client:
         yield client
 
@@ -52,7 +51,7 @@ def test_plan_to_delivery_with_a_fake_clock(client: TestClient, clock: Clock) ->
                                          "theme": "读书会预告"}]  # fmt: skip
     assert {"dragon_boat", "618"} <= {h["id"] for h in calendar.json()["holidays"]}
 
-    drafter = client.app.state.drafter  # type: ignore[attr-defined]
+    drafter = client.app.state.services.drafter  # type: ignore[attr-defined]
     report = Worker(drafter, "secret", send=lambda *_: 500).tick(["course"])
     assert len(report.drafted) == 1
     assert Worker(drafter, "secret").tick(["course"]).drafted == []  # drafted once, not again

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.drafting.checks import CheckContext, run_checks
@@ -11,8 +13,8 @@ from tests.conftest import make_settings
 
 
 @pytest.fixture(scope="module")
-def context(tmp_path_factory: pytest.TempPathFactory) -> CheckContext:
-    moderator = ModerationService(make_settings(tmp_path_factory.mktemp("gate"))).moderator("course")
+def context(sample_dir: Path) -> CheckContext:
+    moderator = ModerationService.from_settings(make_settings(sample_dir)).moderator("course")
     plan = Plan(allowed_links=["xiaoya.example.cn"], contacts=["400-820-1234", "xiaoya_kefu"], max_chars=300)
     recent = [("p7", "本周读书会：《非暴力沟通》，周三 20:00 线上见，满300减50")]
     return CheckContext(plan=plan, moderator=moderator, banned_words=["速成"], must_include=["满300减50"],

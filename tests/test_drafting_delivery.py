@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, text
 from assistant.drafting.delivery import Worker, backoff, http_send, sign, verify
 from assistant.drafting.models import Brief, Plan
 from assistant.drafting.service import Drafter
-from assistant.moderation.engine import ModerationService
-from assistant.retrieval.index import KnowledgeIndex
-from tests.conftest import BIN, cli_env, make_settings
+from assistant.knowledge.loader import load_knowledge
+from assistant.services import Services
+from tests.conftest import BIN, SAMPLE_KNOWLEDGE, cli_env, make_settings
 
 SECRET = "s3cret"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -69,7 +69,9 @@ class Clock:
 
 def drafter_for(data_dir: Path, clock: Clock) -> Drafter:
     settings = make_settings(data_dir)
-    return Drafter(settings, KnowledgeIndex(settings), ModerationService(settings), now=clock)
+    services = Services(settings, now=clock)
+    services.communities.save_profiles(load_knowledge(SAMPLE_KNOWLEDGE).communities)
+    return services.drafter
 
 
 def approved_post(drafter: Drafter, url: str) -> int:

@@ -13,14 +13,14 @@ from assistant.drafting.models import Brief
 from assistant.drafting.request import parse_request
 from assistant.drafting.service import Drafter
 from assistant.llm.base import FakeChatModel, LLMUnavailable
-from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
+from assistant.services import Services
 from tests.conftest import make_settings
 
 
 def drafter(sample_dir: Path, tmp_path: Path, chat_model: FakeChatModel | None = None) -> Drafter:
     settings = make_settings(sample_dir, database_url=f"sqlite:///{tmp_path / 'd.db'}")
-    return Drafter(settings, KnowledgeIndex(settings), ModerationService(settings), chat_model)
+    return Services(settings, chat_model).drafter
 
 
 def test_offline_draft_weaves_the_brief_and_fills_slots(sample_index: KnowledgeIndex, sample_dir: Path,

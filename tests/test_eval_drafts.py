@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assistant.drafting.service import Drafter
-from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
+from assistant.services import Services
 from evals import drafts
 from tests.conftest import make_settings
 
@@ -18,7 +17,7 @@ def test_drafts_suite_slice(sample_index: KnowledgeIndex, sample_dir: Path, tmp_
     lines = drafts.DEFAULT_POSTS.read_text("utf-8").splitlines(True)
     posts.write_text("".join(lines[::9]), encoding="utf-8")
     settings = make_settings(sample_dir, database_url=f"sqlite:///{tmp_path / 'eval.db'}")
-    drafter = Drafter(settings, KnowledgeIndex(settings), ModerationService(settings))
+    drafter = Services(settings).drafter
     metrics = drafts.run(drafter, briefs, posts, tmp_path / "report")
     assert metrics["briefs"] == 11 and metrics["dataset_errors"] == []
     assert metrics["drafts_pass_all_checks_with_facts"] >= 0.9 and metrics["drafts_cite_scripts"] == 1.0

@@ -25,7 +25,7 @@ def test_batch_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
     rows = ['{"id": 1, "text": "扫码进群领福利 t.cn/xyz"}', "{broken", '{"id": 3}', '{"id": 4, "text": "收到啦谢谢"}']
     src.write_text("\n".join(rows) + "\n", encoding="utf-8")
     out = run_cli("moderate", "--input", str(src), "--output", str(dst), "--batch", "2", data_dir=tmp_path)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # bad lines are reported, and fail the command
     lines = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
     assert [line.get("id") for line in lines] == [1, None, 3, 4]
     assert lines[0]["verdict"]["risky"] and not lines[3]["verdict"]["risky"]
@@ -67,7 +67,7 @@ def test_large_batch_in_worker_processes_keeps_order(tmp_path: Path) -> None:
     out = run_cli(
         "moderate", "--input", str(src), "--output", str(dst), "--workers", "2", "--batch", "1000", data_dir=tmp_path
     )
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr
     assert json.loads(out.stderr.splitlines()[-1]) == {"lines": n, "ok": n - 1, "errors": 1}
     rows = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
     assert rows[bad]["line"] == bad + 1 and rows[bad]["error"].startswith("invalid JSON")
@@ -107,7 +107,7 @@ def test_a_broken_policy_file_stops_with_its_name_and_reason(tmp_path: Path) -> 
     assert done.returncode == 2 and "Traceback" not in done.stderr
     reason = "threshold: Input should be a valid number, unable to parse string as a number"
     assert json.loads(done.stdout) == {
-        "error": f"invalid settings file {policy}: {reason}",
-        "file": str(policy),
+        "error": f"invalid settings file moderation/club.yaml: {reason}",
+        "file": "moderation/club.yaml",
         "reasons": [reason],
     }

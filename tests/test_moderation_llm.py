@@ -7,6 +7,7 @@ from assistant.llm.openai_compat import OpenAIChatModel
 from assistant.moderation.engine import Moderator
 from assistant.moderation.policy import Policy
 from assistant.prompts import load_prompt
+from assistant.services import Services
 from assistant.settings import PROJECT_ROOT
 from tests.conftest import make_settings
 from tests.stub_openai import serve_stub
@@ -35,11 +36,19 @@ def test_grey_message_is_confirmed_or_vetoed_by_the_model() -> None:
     assert _moderator(veto).moderate(GREY_TEXT).scores.get("spam_ads", 0) == 0
 
 
-def test_model_never_vetoes_a_hard_rule_and_is_not_asked_when_sure() -> None:
+def test_model_is_not_asked_when_a_hard_rule_decides() -> None:
     fake = FakeChatModel(respond=lambda _: {"decision": "veto"})
     verdict = _moderator(fake).moderate("加我vx: abc_2026x 私聊领取")
-    assert "spam_ads" in verdict.categories
-    assert fake.calls == [] or verdict.engine == "llm"
+    assert verdict.categories == ["spam_ads"] and verdict.scores["spam_ads"] == 1.0
+    assert fake.calls == [] and verdict.engine == "offline"
+
+
+def test_model_veto_never_lowers_a_hard_rule() -> None:
+    """Asked about a grey category, a veto covers only that one: the rule's category stays."""
+    fake = FakeChatModel(respond=lambda _: {"decision": "veto"})
+    verdict = _moderator(fake).moderate(GREY_TEXT + " 13800138000")  # grey spam_ads, a phone number by rule
+    assert len(fake.calls) == 1 and verdict.engine == "llm"
+    assert verdict.categories == ["privacy"] and "spam_ads" not in verdict.scores
     assert _moderator(fake).moderate("今天天气真好").engine == "offline"
 
 
@@ -78,10 +87,10 @@ def test_working_model_over_http(tmp_path: Path) -> None:
 
 
 def test_settings_wire_the_adjudicator(tmp_path: Path) -> None:
-    assert Moderator.for_community(make_settings(tmp_path), None).llm is None
-    online = Moderator.for_community(
-        make_settings(tmp_path, llm="openai", openai_base_url="http://127.0.0.1:9/v1"), None
-    )
+    assert Services.from_settings(make_settings(tmp_path)).moderation.moderator(None).llm is None
+    online = Services.from_settings(
+        make_settings(tmp_path, llm="openai", openai_base_url="http://127.0.0.1:9/v1")
+    ).moderation.moderator(None)
     assert (
         isinstance(online.llm, OpenAIChatModel) and online.prompt is not None and online.prompt.ref == "moderation@v1"
     )

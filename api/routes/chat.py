@@ -10,7 +10,6 @@ Besides the OpenAI fields, every completion carries ``shequn``: the full answer 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +24,6 @@ from assistant.answering.models import Turn
 from assistant.answering.service import Answerer
 from assistant.drafting.models import Draft
 from assistant.drafting.request import parse_request
-from assistant.knowledge.models import GLOBAL
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 ANSWER, MODERATE, DRAFT = "shequn", "shequn-moderation", "shequn-draft"
@@ -37,7 +35,7 @@ CHUNK_CHARS = 12
 
 @router.get("/models")
 def models(answerer: AnswererDep) -> dict[str, Any]:
-    communities = [c for c in answerer.index.communities() if c != GLOBAL]
+    communities = answerer.communities.known()
     names = [ANSWER, MODERATE] + [f"{task}/{c}" for task in (ANSWER, MODERATE, DRAFT) for c in communities]
     return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "shequn"} for n in names]}
 
@@ -67,7 +65,7 @@ def chat_completions(body: ChatRequest, answerer: AnswererDep, drafter: DrafterD
         ][-HISTORY_TURNS:]
         result = answerer.answer(last.text, community, history)
         content, extra = result.answer, result.model_dump(mode="json")
-    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(answerer.now().timestamp())
     if body.stream:
         chunks = _stream(completion_id, created, body.model, content, extra)
         return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
@@ -92,12 +90,12 @@ def chat_completions(body: ChatRequest, answerer: AnswererDep, drafter: DrafterD
 
 def _resolve(model: str, answerer: Answerer) -> tuple[str, str | None]:
     task, _, community = model.partition("/")
-    known = set(answerer.index.communities())
+    known = set(answerer.communities.known())
     if task not in (ANSWER, MODERATE, DRAFT) and not community and task in known:
         task, community = ANSWER, task
     if task not in (ANSWER, MODERATE, DRAFT) or (community and community not in known):
-        raise ApiError(404, "model_not_found", f"unknown model {model!r}; GET /v1/models lists them")
-    return task, community or answerer.settings.default_community
+        raise ApiError(404, "model_not_found", f"unknown model {model[:80]!r}; GET /v1/models lists them")
+    return task, answerer.communities.resolve(community or None)
 
 
 def _draft_reply(draft: Draft) -> str:

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import ValidationError
 
-from api.deps import IndexDep, SettingsDep
+from api.deps import CommunitiesDep, IndexDep, ServicesDep, SettingsDep
 from api.errors import ApiError
 from api.schemas import DocumentsUpload, ItemError, SearchResponse
 from assistant.knowledge.loader import LoadResult
@@ -19,28 +19,29 @@ API_SOURCE = "api"
 @router.get("/search", response_model=SearchResponse)
 def search(
     index: IndexDep,
-    settings: SettingsDep,
+    communities: CommunitiesDep,
     q: Annotated[str, Query(min_length=1, max_length=2000, description="The member's question.")],
-    community: Annotated[str | None, Query(description="Community id; default: all.")] = None,
+    community: Annotated[str | None, Query(max_length=64, description="Community id; default: all.")] = None,
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     kind: Annotated[list[Literal["faq", "script"]] | None, Query(description="Only these kinds.")] = None,
 ) -> SearchResponse:
     """Hybrid (dense + BM25) search of a community's FAQ and scripts."""
     if not q.strip():
         raise ApiError(422, "invalid_request", "q must contain text")
-    community = community or settings.default_community
+    community = communities.resolve(community)
     return SearchResponse(query=q, community=community, results=index.search(q, community, k, kind))
 
 
 @router.post("/documents", response_model=IngestReport)
-def upload(body: DocumentsUpload, index: IndexDep, settings: SettingsDep) -> IngestReport:
-    """Add or update FAQ entries and scripts; 422 with per-item reasons if any item is invalid."""
+def upload(body: DocumentsUpload, services: ServicesDep, settings: SettingsDep) -> IngestReport:
+    """Add or update FAQ entries and scripts; 422 with per-item reasons if any item is invalid
+    or risky to send to members (``allow_risky`` overrides the latter, with an audit line)."""
     total = len(body.faqs) + len(body.scripts)
     if total == 0:
         raise ApiError(422, "empty_upload", "send at least one item in faqs or scripts")
     if total > settings.max_batch:
         raise ApiError(413, "too_many_items", f"at most {settings.max_batch} items per upload, got {total}")
-    loaded, errors = LoadResult(), []
+    loaded, errors, where = LoadResult(), [], {}
     for kind, model, rows in (("faq", FaqEntry, body.faqs), ("script", Script, body.scripts)):
         for i, raw in enumerate(rows):
             try:
@@ -52,6 +53,16 @@ def upload(body: DocumentsUpload, index: IndexDep, settings: SettingsDep) -> Ing
                 errors.append(ItemError(kind=kind, index=i, id=item.id, reason="duplicate id in this upload"))  # type: ignore[arg-type]
                 continue
             loaded.add(item, API_SOURCE, None)
+            where[item.id] = (kind, i)
+    if not errors:
+        risky = services.screen(loaded)
+        if body.allow_risky:
+            services.audit_risky(risky)
+        errors = [
+            ItemError(kind=where[i][0], index=where[i][1], id=i, reason=f"risky to send to members: {why}")  # type: ignore[arg-type]
+            for i, why in risky.items()
+            if not body.allow_risky
+        ]
     if errors:
         raise ApiError(
             422,
@@ -59,7 +70,7 @@ def upload(body: DocumentsUpload, index: IndexDep, settings: SettingsDep) -> Ing
             f"{len(errors)} of {total} items are invalid; nothing was ingested",
             [e.model_dump() for e in errors],
         )
-    return index.ingest(loaded)
+    return services.index.ingest(loaded)
 
 
 def _id(raw: Any) -> str | None:

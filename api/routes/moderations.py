@@ -20,8 +20,13 @@ def moderate(body: ModerationRequest, service: ModerationDep, settings: Settings
     too_long = [{"index": i, "length": len(t)} for i, t in enumerate(texts) if len(t) > settings.max_text_chars]
     if too_long:
         raise ApiError(413, "text_too_long", f"messages are limited to {settings.max_text_chars} characters", too_long)
+    total = sum(len(t) for t in texts)
+    if total > settings.max_request_chars:
+        raise ApiError(
+            413, "too_much_text", f"at most {settings.max_request_chars} characters per request, got {total}"
+        )
     empty = [{"index": i} for i, t in enumerate(texts) if not t.strip()]
     if empty:
         raise ApiError(422, "empty_text", "messages must contain text", empty)
-    community = body.community or settings.default_community
-    return ModerationResponse(community=community, results=service.moderator(community).moderate_many(texts))
+    moderator = service.moderator(body.community)
+    return ModerationResponse(community=moderator.community, results=moderator.moderate_many(texts))

@@ -9,11 +9,7 @@ asking which of the return entries the member means."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from assistant.config_files import load_yaml_model
 
 
 class AnsweringPolicy(BaseModel):
@@ -53,11 +49,3 @@ class AnsweringPolicy(BaseModel):
         if "{options}" not in self.clarify_reply:
             raise ValueError("clarify_reply must contain {options}")
         return self
-
-
-def answering_policy_path(data_dir: Path, community: str) -> Path:
-    return data_dir / "answering" / f"{community}.yaml"
-
-
-def load_answering_policy(data_dir: Path, community: str | None) -> AnsweringPolicy:
-    return load_yaml_model(AnsweringPolicy, answering_policy_path(data_dir, community) if community else None)

@@ -4,14 +4,17 @@ the answer → log what was not answered."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answering import clarify, followup, llm_engine, offline
 from assistant.answering.models import AnswerResult, Citation, Decision, Handoff, Turn
-from assistant.answering.policy import AnsweringPolicy, load_answering_policy
+from assistant.answering.policy import AnsweringPolicy
+from assistant.clock import Clock, utc_now
+from assistant.communities import Communities
+from assistant.llm import LLM, with_fallback
 from assistant.llm.base import ChatModel, LLMUnavailable
+from assistant.moderation import outgoing
 from assistant.moderation.engine import ModerationService
 from assistant.moderation.models import Verdict
 from assistant.moderation.policy import STRONG_EVIDENCE
@@ -39,43 +42,35 @@ class _Outcome:
 
 
 class Answerer:
-    """Thread-safe; build one per process (``from_settings``) and share it."""
+    """Thread-safe; build one per process (``Services.answerer``) and share it."""
 
     def __init__(
         self,
         settings: Settings,
         index: KnowledgeIndex,
         moderation: ModerationService,
+        communities: Communities,
         llm: ChatModel | None = None,
         log: QuestionLog | None = None,
+        now: Clock = utc_now,
     ) -> None:
         self.settings, self.index, self.moderation, self.llm, self.log = settings, index, moderation, llm, log
+        self.communities, self.now = communities, now
         self._answer_prompt: Prompt | None = None
         self._rewrite_prompt: Prompt | None = None
         if llm is not None:
             self._answer_prompt = load_prompt(settings.prompts_dir, "answer", 1)
             self._rewrite_prompt = load_prompt(settings.prompts_dir, "rewrite", 1)
 
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, index: KnowledgeIndex, moderation: ModerationService, log: bool = True
-    ) -> Answerer:
-        llm = None
-        if settings.llm == "openai":
-            from assistant.llm.openai_compat import OpenAIChatModel
-
-            llm = OpenAIChatModel.from_settings(settings)
-        return cls(settings, index, moderation, llm, QuestionLog(settings.database) if log else None)
-
     def policy(self, community: str | None) -> AnsweringPolicy:
-        return load_answering_policy(self.settings.data_dir, community)
+        return self.communities.answering_policy(community)
 
     def answer(
         self, question: str, community: str | None = None, history: Sequence[Turn] = (), member: str | None = None
     ) -> AnswerResult:
-        """Raises ``UnknownCommunity`` for a community with no knowledge; never raises
-        because a model failed (the offline engine answers instead)."""
-        community = community or self.settings.default_community
+        """Raises ``InvalidCommunity`` / ``UnknownCommunity`` for a community it cannot answer
+        for; never raises because a model failed (the offline engine answers instead)."""
+        community = self.communities.resolve(community)
         policy = self.policy(community)
         moderator = self.moderation.moderator(community)
         verdict = moderator.moderate(question)
@@ -109,14 +104,13 @@ class Answerer:
             self._log_unanswered(self.log, community, question, query, result, [h.id for h in hits])
         return result
 
-    @staticmethod
     def _log_unanswered(
-        log: QuestionLog, community: str | None, question: str, query: str, result: AnswerResult,
+        self, log: QuestionLog, community: str | None, question: str, query: str, result: AnswerResult,
         candidates: list[str],
     ) -> None:  # fmt: skip
         log.add(
             LoggedQuestion(
-                at=dt.datetime.now(dt.UTC),
+                at=self.now(),
                 community=community,
                 question=question,
                 query=query,
@@ -210,9 +204,9 @@ class Answerer:
             text = offline.fill_slots(record.body, {"member": member or policy.member_default})
         except offline.UnsafeSlot as exc:
             return _Outcome("handoff", policy.handoff_reply, [hit], str(exc), "offline", hit.confidence)
-        flagged = self.added_risk(text, [record.body], community, policy)
+        flagged = self.sending_risk(text, community)
         if flagged:
-            reason = f"the curated answer of {hit.id} was flagged by moderation ({flagged})"
+            reason = f"the curated answer of {hit.id} may not be sent: {flagged}"
             return _Outcome("handoff", policy.handoff_reply, [hit], reason, "offline", hit.confidence)
         return _Outcome("answer", text, [hit], None, "offline", hit.confidence)
 
@@ -221,23 +215,38 @@ class Answerer:
         policy: AnsweringPolicy, community: str | None,
     ) -> _Outcome:  # fmt: skip
         assert self.llm is not None and self._answer_prompt is not None
-        ref = self._answer_prompt.ref
+        llm, prompt = self.llm, self._answer_prompt
         records = [r for r in (self.index.entry(h.id, community) for h in hits) if r is not None]
-        try:
-            draft = llm_engine.draft_answer(self.llm, self._answer_prompt, community, question, history, records)
+
+        def written_by_the_model() -> _Outcome:
+            draft = llm_engine.draft_answer(llm, prompt, community, question, history, records)
             flagged = self.added_risk(draft.answer, [r.body for r in records], community, policy)
+            flagged = flagged or self.sending_risk(draft.answer, community)
             if flagged and not draft.needs_handoff:
                 raise LLMUnavailable(f"the model's answer was flagged by moderation ({flagged})")
-        except LLMUnavailable as exc:
-            fallback.engine, fallback.prompt_version, fallback.fallback_reason = "llm→offline", ref, str(exc)
-            return fallback
-        by_id = {h.id: h for h in hits}
-        cited = [by_id[c] for c in draft.citations]
-        if draft.needs_handoff:
-            reason = draft.reason or "the model found no answer in the knowledge base"
-            text = draft.answer.strip() if draft.answer.strip() and not flagged else policy.handoff_reply
-            return _Outcome("handoff", text, cited, reason, "llm", draft.confidence, ref)
-        return _Outcome("answer", draft.answer.strip(), cited, None, "llm", draft.confidence, ref)
+            by_id = {h.id: h for h in hits}
+            cited = [by_id[c] for c in draft.citations]
+            if draft.needs_handoff:
+                reason = draft.reason or "the model found no answer in the knowledge base"
+                text = draft.answer.strip() if draft.answer.strip() and not flagged else policy.handoff_reply
+                return _Outcome("handoff", text, cited, reason, LLM, draft.confidence, prompt.ref)
+            return _Outcome("answer", draft.answer.strip(), cited, None, LLM, draft.confidence, prompt.ref)
+
+        result = with_fallback(written_by_the_model, lambda: fallback)
+        if result.fallback_reason is not None:
+            fallback.engine, fallback.prompt_version, fallback.fallback_reason = (
+                result.engine,
+                prompt.ref,
+                result.fallback_reason,
+            )
+        return result.value
+
+    def sending_risk(self, text: str, community: str | None) -> str:
+        """Why ``text`` may not go out in the community's name (contacts, links and card
+        numbers not its own, requests for codes or money, terms no answer may carry), or ""."""
+        verdict = self.moderation.moderator(community).moderate(text)
+        profile = self.communities.profile(community)
+        return outgoing.describe(outgoing.blockers(verdict, profile.contacts if profile else []))
 
     def added_risk(self, text: str, sources: Sequence[str], community: str | None, policy: AnsweringPolicy) -> str:
         """Risk the answer adds to its sources: a rule finding (term, contact, link, request)

@@ -13,12 +13,13 @@ from assistant.drafting import calendar, llm_engine, offline
 from assistant.drafting.checks import CheckContext, run_checks
 from assistant.drafting.models import DEFAULT_THEMES, AuditEntry, Brief, Composed, Draft, GateResult, Plan, Status
 from assistant.drafting.store import Conflict, DraftRow, DraftStore, SlotTaken, to_draft, utc
+from assistant.ids import UnknownCommunity
 from assistant.knowledge.loader import load_knowledge
 from assistant.knowledge.models import CommunityProfile, Script
 from assistant.llm.base import ChatModel, LLMUnavailable
 from assistant.moderation.engine import ModerationService
 from assistant.prompts import Prompt, load_prompt
-from assistant.retrieval.index import KnowledgeIndex, UnknownCommunity
+from assistant.retrieval.index import KnowledgeIndex
 from assistant.settings import Settings
 
 #: A process that claimed a slot and died leaves it ``planned``; after this another one drafts it.
@@ -44,6 +45,11 @@ def _system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _domains(contacts: Sequence[str]) -> list[str]:
+    """The profile's own contacts that are domains (xiaoyabeibei.com): links to them are its own."""
+    return [c for c in contacts if "." in c and "@" not in c and not c.replace("-", "").isdigit()]
+
+
 class Drafter:
     def __init__(
         self, settings: Settings, index: KnowledgeIndex, moderation: ModerationService,
@@ -66,10 +72,15 @@ class Drafter:
         return {p.id: p for p in loaded.communities}, [i for i in loaded.items if isinstance(i, Script)]
 
     def communities(self) -> list[str]:
-        return sorted(self._library[0])
+        """Communities the registry knows that have a profile to draft in."""
+        known = self.moderation.communities.known()
+        return [c for c in known if c in self._library[0] or self.moderation.communities.profile(c)]
 
     def profile(self, community: str) -> CommunityProfile:
-        profile = self._library[0].get(community)
+        """The profile saved at ingest, else the one in the knowledge folder; raises
+        ``InvalidCommunity`` / ``UnknownCommunity`` for a name the registry does not know."""
+        resolved = self.moderation.communities.resolve(community)
+        profile = self.moderation.communities.profile(resolved) or self._library[0].get(str(resolved))
         if profile is None:
             raise UnknownCommunity(community)
         return profile
@@ -108,6 +119,9 @@ class Drafter:
         default to the stored posts of the last ``duplicate_weeks`` and the plan in force;
         ``scripts`` are the ids of the library scripts the post was drafted from."""
         profile, plan = self.profile(community), plan or self.plan(community)
+        own = {"contacts": [*plan.contacts, *profile.contacts],
+               "allowed_links": [*plan.allowed_links, *_domains(profile.contacts)]}  # fmt: skip
+        plan = plan.model_copy(update=own)
         if recent is None:
             since = (date or self.today(community)) - dt.timedelta(weeks=plan.duplicate_weeks)
             recent = self.store.recent_texts(community, since, exclude) if plan.duplicate_weeks else []

@@ -9,10 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from assistant.ids import COMMUNITY_PATTERN, GLOBAL, community_id
+
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
-COMMUNITY_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,62}$"
-#: Entries with no community apply to every community; stored under this reserved id.
-GLOBAL = "global"
 
 EntryId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 CommunityId = Annotated[str, StringConstraints(pattern=COMMUNITY_PATTERN)]
@@ -57,7 +56,9 @@ class _Item(BaseModel):
     @field_validator("community")
     @classmethod
     def _community_not_reserved(cls, value: str | None) -> str | None:
-        return None if value == GLOBAL else value
+        """``global`` is where shared entries are kept, not a community: an item naming it
+        would silently become every community's (leave ``community`` out to share)."""
+        return None if value is None else community_id(value)
 
     @property
     def scope(self) -> str:
@@ -116,15 +117,17 @@ class CommunityProfile(BaseModel):
     audience: Text
     tone: Text
     banned_words: list[str] = Field(default_factory=list)
+    contacts: list[str] = Field(
+        default_factory=list,
+        description="The community's own phone numbers, ids, domains and e-mails: allowed in what it sends.",
+    )
     weekly_plan: dict[Weekday, ScriptKind] = Field(default_factory=dict)
     posting_times: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
     def _not_reserved(cls, value: str) -> str:
-        if value == GLOBAL:
-            raise ValueError(f"'{GLOBAL}' is reserved for entries shared by every community")
-        return value
+        return community_id(value)
 
 
 KnowledgeItem = FaqEntry | Script

@@ -11,6 +11,7 @@ import numpy as np
 import openai
 from pydantic import ValidationError
 
+from assistant.llm import check_allowed
 from assistant.llm.base import LLMUnavailable, T
 from assistant.settings import Settings
 
@@ -97,6 +98,7 @@ class OpenAIEmbedder:
 
 
 def _client(settings: Settings) -> openai.OpenAI:
+    check_allowed(settings.openai_base_url)
     return openai.OpenAI(
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key.get_secret_value() or "not-set",

@@ -8,6 +8,7 @@ called clean because something broke."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.communities import Communities
+from assistant.llm import make_chat_model
 from assistant.llm.base import ChatModel
 from assistant.memory import gc_paused
 from assistant.moderation import patterns
@@ -30,7 +33,7 @@ from assistant.moderation.lexicon import (
 from assistant.moderation.lexicon import NAME as LEXICON
 from assistant.moderation.models import Check, Evidence, Verdict
 from assistant.moderation.normalize import Normalized, normalize
-from assistant.moderation.policy import Policy, load_policy, policy_path, severity_of
+from assistant.moderation.policy import Policy, severity_of
 from assistant.prompts import Prompt, load_prompt
 from assistant.settings import Settings
 
@@ -38,16 +41,14 @@ from assistant.settings import Settings
 QUOTABLE_CHECKS = (LEXICON, patterns.NAME_PHRASES)
 #: Below this no score can reach a threshold, so there is nothing for a warning to discount.
 COUNTER_SPEECH_MIN = 0.2
+#: Communities whose moderator (lexicon automaton, policy, model) stays in memory.
+CACHED_MODERATORS = 64
 BUILTIN_MODEL = Path(str(resources.files("assistant.moderation") / "data" / "builtin.joblib"))
 
 
 @cache
 def builtin_classifier() -> TextClassifier:
     return TextClassifier.load(BUILTIN_MODEL)
-
-
-def community_model_path(settings: Settings, community: str) -> Path:
-    return settings.data_dir / "moderation" / f"{community}.joblib"
 
 
 class Moderator:
@@ -67,23 +68,19 @@ class Moderator:
         self.llm, self.prompt, self.community = llm, prompt, community
 
     @classmethod
-    def for_community(cls, settings: Settings, community: str | None) -> Moderator:
+    def for_community(cls, communities: Communities, community: str | None, llm: ChatModel | None = None) -> Moderator:
         """Hard rules always run; a community's own trained model replaces the generic one.
 
         Measured on COLD (train on one half, test on the other): rules + community model
         F1 0.83, but 0.74 with the generic model added, whose idea of risk comes from other
         groups and flagged much of what that community considers fine."""
-        path = community_model_path(settings, community) if community else None
+        path = communities.model_path(community) if community else None
         if path is not None and path.exists():
             classifiers = {f"classifier:{community}": TextClassifier.load(path)}
         else:
             classifiers = {"classifier": builtin_classifier()}
-        llm, prompt = None, None
-        if settings.llm == "openai":
-            from assistant.llm.openai_compat import OpenAIChatModel
-
-            llm, prompt = OpenAIChatModel.from_settings(settings), load_prompt(settings.prompts_dir, "moderation", 1)
-        return cls(load_policy(settings.data_dir, community), classifiers, llm, prompt, community)
+        prompt = load_prompt(communities.settings.prompts_dir, "moderation", 1) if llm is not None else None
+        return cls(communities.moderation_policy(community), classifiers, llm, prompt, community)
 
     def moderate(self, text: str) -> Verdict:
         return self.moderate_many([text])[0]
@@ -207,24 +204,43 @@ def _hard_categories(checks: list[Check], warning: bool) -> set[str]:
 
 class ModerationService:
     """Moderators per community, built on first use and rebuilt when a community's policy or
-    trained model changes on disk."""
+    trained model changes on disk. Only communities the registry knows get one, and at most
+    ``CACHED_MODERATORS`` are kept: names from requests cannot grow memory."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._moderators: dict[str | None, tuple[float, Moderator]] = {}
+    def __init__(self, communities: Communities, llm: ChatModel | None = None) -> None:
+        self.communities, self.llm = communities, llm
+        self._moderators: OrderedDict[str | None, tuple[float, Moderator]] = OrderedDict()
+        self._generic: Moderator | None = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModerationService:
+        return cls(Communities(settings), make_chat_model(settings))
+
     def moderator(self, community: str | None) -> Moderator:
+        """Raises ``InvalidCommunity`` / ``UnknownCommunity`` before anything is loaded."""
+        community = self.communities.resolve(community)
         stamp = self._stamp(community)
         with self._lock:
             cached = self._moderators.get(community)
             if cached is None or cached[0] != stamp:
-                cached = (stamp, Moderator.for_community(self.settings, community))
-                self._moderators[community] = cached
+                cached = (stamp, Moderator.for_community(self.communities, community, self.llm))
+            self._moderators[community] = cached
+            self._moderators.move_to_end(community)
+            while len(self._moderators) > CACHED_MODERATORS:
+                self._moderators.popitem(last=False)
             return cached[1]
+
+    def generic(self) -> Moderator:
+        """The built-in rules and model with default policy and no LLM: for screening text
+        that belongs to no community yet (knowledge being ingested)."""
+        with self._lock:
+            if self._generic is None:
+                self._generic = Moderator.for_community(self.communities, None)
+            return self._generic
 
     def _stamp(self, community: str | None) -> float:
         if community is None:
             return 0.0
-        files = [community_model_path(self.settings, community), policy_path(self.settings.data_dir, community)]
+        files = [self.communities.model_path(community), self.communities.path("moderation", community, ".yaml")]
         return sum(f.stat().st_mtime for f in files if f.exists())

@@ -102,24 +102,25 @@ class Lexicon:
         classifier) before a category reaches the 0.5 threshold."""
         if not len(self.terms) or not norm.text:
             return Check(name=NAME, flagged=False, scores={}, evidence=[], error=None)
-        allowed = self._allowed_spans(norm.text)
+        inside_allowed = self._allowed_reach(norm.text)
         found = [*self.terms.iter(norm.text), *self._spelled_matches(norm.text)]
         matches = [
             (end + 1 - len(term.word), end + 1, term)
             for end, terms in found
             for term in terms
-            if not any(a <= end + 1 - len(term.word) and end < b for a, b in allowed)
+            if inside_allowed[end + 1 - len(term.word)] < end
         ]
         if not norm.spelled_out:
             matches = [m for m in matches if not norm.crosses_clause(m[0], m[1])]
         scores: dict[str, float] = {}
         evidence: list[Evidence] = []
-        for begin, stop, term in matches:
-            if any(t.category == term.category and b <= begin and stop <= e and (b, e) != (begin, stop)
-                   for b, e, t in matches):  # fmt: skip
-                continue  # 私聊 inside 私聊我: one piece of evidence, not two
+        kept: dict[str, int] = {}
+        for begin, stop, term in _outermost(matches):
             strength = 1.0 if term.weight >= 1.0 else term.weight / 2
             scores[term.category] = 1.0 - (1.0 - scores.get(term.category, 0.0)) * (1.0 - strength)
+            kept[term.category] = kept.get(term.category, 0) + 1
+            if kept[term.category] > MAX_EVIDENCE:
+                continue  # the score is settled long before; more spans only cost time and bytes
             start, end = norm.span(begin, stop)
             evidence.append(
                 Evidence(
@@ -144,12 +145,37 @@ class Lexicon:
             for end, terms in self.spelled.iter(run.group())
         ]
 
-    def _allowed_spans(self, text: str) -> list[tuple[int, int]]:
-        if not len(self.allow):
-            return []
-        return [(end + 1 - length, end + 1) for end, length in self.allow.iter(text)]
+    def _allowed_reach(self, text: str) -> list[int]:
+        """For each offset, the furthest end of an allowed phrase starting at or before it: a
+        match lies inside an allowed phrase when that reach covers its last character. One
+        pass, where testing each match against each phrase grew with their product."""
+        reach = [-1] * (len(text) + 1)
+        if len(self.allow):
+            for end, length in self.allow.iter(text):
+                begin = end + 1 - length
+                reach[begin] = max(reach[begin], end)
+            for i in range(1, len(reach)):
+                reach[i] = max(reach[i], reach[i - 1])
+        return reach
 
 
+def _outermost(matches: list[tuple[int, int, Term]]) -> list[tuple[int, int, Term]]:
+    """Matches not inside a longer match of their category (私聊 inside 私聊我 is one piece
+    of evidence, not two), in text order; a sort and a sweep instead of comparing all pairs."""
+    kept = []
+    reach: dict[str, tuple[int, int]] = {}  # category → (begin, stop) of the span reaching furthest so far
+    for begin, stop, term in sorted(matches, key=lambda m: (m[0], -m[1])):
+        widest = reach.get(term.category)
+        if widest is not None and widest[1] >= stop and widest != (begin, stop):
+            continue
+        if widest is None or stop > widest[1]:
+            reach[term.category] = (begin, stop)
+        kept.append((begin, stop, term))
+    return kept
+
+
+#: Evidence spans kept per category: a verdict needs a few, a pasted wall of spam has thousands.
+MAX_EVIDENCE = 20
 COUNTER_SPEECH = "counter_speech"
 #: Categories whose words people quote when warning others; their lexicon and classifier
 #: evidence counts this much in a warning. Patterns (an id, a link, a number) never do.

@@ -65,6 +65,8 @@ RULES = (
 
 
 NAME_PHRASES = "phrases"
+#: Spans kept per rule and message (a pasted wall of spam matches thousands of times).
+MAX_EVIDENCE = 20
 _IDENTIFIERS = tuple(r for r in RULES if not r.quotable)
 _PHRASES = tuple(r for r in RULES if r.quotable)
 
@@ -85,9 +87,13 @@ def _check(norm: Normalized, name: str, rules: tuple[Rule, ...]) -> Check:
     posted = _posted_form(norm.original) if any(not r.on_compact for r in rules) else ""
     for rule in rules:
         haystack = norm.text if rule.on_compact else posted
+        found = 0
         for match in rule.regex.finditer(haystack):
             if rule.valid and not rule.valid(match.group(rule.group)):
                 continue
+            found += 1
+            if found > MAX_EVIDENCE:
+                break  # one rule's score is its own; more spans of it add nothing but bytes
             begin, end = match.span()
             start, stop = norm.span(begin, end) if rule.on_compact else (begin, end)
             scores[rule.category] = max(scores.get(rule.category, 0.0), rule.score)

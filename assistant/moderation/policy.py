@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import hashlib
 from functools import cached_property
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assistant.config_files import load_yaml_model
 from assistant.moderation.models import CATEGORIES, Action, Severity
 
 #: What a category costs a community when it gets through (before score adjustments).
@@ -87,11 +85,3 @@ def severity_of(categories: list[str], scores: dict[str, float]) -> Severity:
             level = max(1, level - 1)
         worst = max(worst, level)
     return order[worst]  # type: ignore[return-value]
-
-
-def policy_path(data_dir: Path, community: str) -> Path:
-    return data_dir / "moderation" / f"{community}.yaml"
-
-
-def load_policy(data_dir: Path, community: str | None) -> Policy:
-    return load_yaml_model(Policy, policy_path(data_dir, community) if community else None)

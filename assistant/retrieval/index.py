@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.ids import UnknownCommunity
 from assistant.knowledge.loader import LoadResult
 from assistant.knowledge.models import GLOBAL, KnowledgeItem
 from assistant.memory import gc_paused
+from assistant.retrieval import journal
 from assistant.retrieval.catalog import Record, load_catalog, load_terms, save_catalog, save_terms
 from assistant.retrieval.embedders import make_embedder
 from assistant.retrieval.fusion import confidence, fuse
@@ -33,10 +35,6 @@ WRITE_CHUNK = 500
 MIN_ENTRIES_PER_WORKER = 1000
 #: Candidates each retriever contributes per requested result before fusion.
 CANDIDATE_FACTOR = 4
-
-
-class UnknownCommunity(LookupError):
-    """Search named a community that has no indexed knowledge."""
 
 
 @dataclass
@@ -81,7 +79,8 @@ class KnowledgeIndex:
         # collector would rescan them all (and, in forked workers, copy every page it touches).
         with self._lock, gc_paused():
             for scope in sorted(set(by_scope) | set(self.communities())):
-                self._ingest_scope(scope, by_scope.get(scope, []), loaded.sources, clean_files, report, workers)
+                with journal.locked(self._scope_dir(scope)):
+                    self._ingest_scope(scope, by_scope.get(scope, []), loaded.sources, clean_files, report, workers)
             report.communities = {s: len(self._scope(s).records) for s in self.communities()}
         report.seconds = round(time.perf_counter() - started, 3)
         return report
@@ -114,6 +113,7 @@ class KnowledgeIndex:
         report.removed.extend(removed)
         if not changed and not removed:
             return
+        journal.begin(self._scope_dir(scope), [item.id for item in changed] + removed)
         for record, entry_terms in self._write_vectors(scope, changed, sources, workers):
             records[record.id] = record
             terms[record.id] = entry_terms
@@ -123,7 +123,49 @@ class KnowledgeIndex:
         self.store.delete(scope, removed)
         lexical = self._write_lexical(scope, records, terms)
         save_catalog(self._catalog_path(scope), records)  # last: readers reload on its change
+        journal.end(self._scope_dir(scope))
         self._scopes[scope] = self._state(records, lexical, self._catalog_path(scope).stat().st_mtime)
+
+    def recover(self) -> list[str]:
+        """Rolls back every batch whose ingest died (its journal is left and nobody holds its
+        lock) to what the catalog lists; returns those scopes."""
+        root = self.settings.lexical_path
+        recovered = []
+        for scope_dir in sorted(root.iterdir()) if root.is_dir() else []:
+            if journal.pending(scope_dir) is None:
+                continue
+            with journal.locked(scope_dir, wait=False) as mine:
+                ids = journal.pending(scope_dir) if mine else None
+                if ids is not None:
+                    self._roll_back(scope_dir.name, ids)
+                    recovered.append(scope_dir.name)
+        return recovered
+
+    def _roll_back(self, scope: str, ids: list[str]) -> None:
+        """Chroma and BM25 made to hold, for ``ids``, exactly what the catalog says."""
+        records = load_catalog(self._catalog_path(scope))
+        back = [records[rid] for rid in ids if rid in records]
+        if back:
+            vectors = self.embedder.embed(["\n".join(r.phrasings) for r in back])
+            self.store.upsert(scope, [r.id for r in back], vectors, [{"kind": r.kind, "hash": r.hash} for r in back])
+        self.store.delete(scope, [rid for rid in ids if rid not in records])
+        if records:
+            terms = {rid: t for rid, t in load_terms(self._terms_path(scope)).items() if rid in records}
+            for record in back:
+                terms[record.id] = self._entry_terms(record)
+            self._write_lexical(scope, records, terms)
+            journal.end(self._scope_dir(scope))
+        else:
+            shutil.rmtree(self._scope_dir(scope))  # its first batch died: the community never existed
+        self._scopes.pop(scope, None)
+
+    def inconsistent(self) -> list[str]:
+        """Scopes whose vector count differs from their catalog (or whose ingest is mid-way)."""
+        bad = []
+        for scope in self.communities():
+            if journal.pending(self._scope_dir(scope)) is not None or self.store.count(scope) != self.count(scope):
+                bad.append(scope)
+        return bad
 
     def _record(self, item: KnowledgeItem, source: str) -> Record:
         draft = Record.from_item(item, source, words=[])

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from assistant.clock import Clock, utc_now
 from assistant.store.db import Base, sessions
 
 
@@ -26,13 +27,17 @@ class LoggedQuestion(Base):
 
 #: How long after asking back a member's reply still settles that question's row.
 SETTLE_WITHIN = dt.timedelta(days=1)
+#: Characters of a question (and its query) kept: a 1 MB message is logged as its start.
+LOGGED_CHARS = 2000
 
 
 class QuestionLog:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, now: Clock = utc_now) -> None:
         self._sessions = sessions(database_url)
+        self.now = now
 
     def add(self, row: LoggedQuestion) -> None:
+        row.question, row.query = row.question[:LOGGED_CHARS], row.query[:LOGGED_CHARS]
         with self._sessions.begin() as session:
             session.add(row)
 
@@ -43,9 +48,9 @@ class QuestionLog:
             select(LoggedQuestion)
             .where(
                 LoggedQuestion.community == community,
-                LoggedQuestion.question == question,
+                LoggedQuestion.question == question[:LOGGED_CHARS],
                 LoggedQuestion.decision == "clarify",
-                LoggedQuestion.at >= dt.datetime.now(dt.UTC) - SETTLE_WITHIN,
+                LoggedQuestion.at >= self.now() - SETTLE_WITHIN,
             )
             .order_by(LoggedQuestion.id.desc())
             .limit(1)

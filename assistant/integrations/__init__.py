@@ -1,0 +1,1 @@
+"""Adapters that let other frameworks use shequn's parts (optional dependencies)."""

@@ -16,6 +16,7 @@ from assistant.drafting.store import Conflict, DraftRow, DraftStore, SlotTaken, 
 from assistant.ids import UnknownCommunity
 from assistant.knowledge.loader import load_knowledge
 from assistant.knowledge.models import CommunityProfile, Script
+from assistant.llm import FALLBACK, with_fallback
 from assistant.llm.base import ChatModel, LLMUnavailable
 from assistant.moderation.engine import ModerationService
 from assistant.prompts import Prompt, load_prompt
@@ -150,32 +151,34 @@ class Drafter:
             return self.check(composed.text, brief.community, brief.must_include, brief.must_avoid, brief.date, exclude,
                               recent, scripts=composed.scripts)  # fmt: skip
 
-        reason = None
-        if self.chat_model is not None and self._prompt is not None:
-            try:
-                composed = llm_engine.draft(self.chat_model, self._prompt, profile, brief, theme, plan, scripts[:4],
-                                            facts)  # fmt: skip
+        def offline_engine() -> tuple[Composed, GateResult]:
+            best: tuple[Composed, GateResult] | None = None
+            for script, with_facts in [(s, facts) for s in scripts] + ([(s, []) for s in scripts] if facts else []):
+                composed = offline.compose(script, brief.model_copy(update={"time": time}), time, profile, plan,
+                                           with_facts)  # fmt: skip
                 result = gate(composed)
+                if best is None or len(result.failed) < len(best[1].failed):
+                    best = (composed, result)
                 if result.passed:
-                    return composed, result
-                reason = f"the model's post failed checks: {', '.join(result.failed)}"
-            except LLMUnavailable as exc:
-                reason = str(exc)
-        best: tuple[Composed, GateResult] | None = None
-        for script, with_facts in [(s, facts) for s in scripts] + ([(s, []) for s in scripts] if facts else []):
-            composed = offline.compose(script, brief.model_copy(update={"time": time}), time, profile, plan, with_facts)
+                    break
+            assert best is not None
+            return best
+
+        def llm() -> tuple[Composed, GateResult]:
+            assert self.chat_model is not None and self._prompt is not None
+            composed = llm_engine.draft(self.chat_model, self._prompt, profile, brief, theme, plan, scripts[:4], facts)
             result = gate(composed)
-            if best is None or len(result.failed) < len(best[1].failed):
-                best = (composed, result)
-            if result.passed:
-                break
-        assert best is not None
-        composed, result = best
-        if reason is not None:
+            if not result.passed:
+                raise LLMUnavailable(f"the model's post failed checks: {', '.join(result.failed)}")
+            return composed, result
+
+        engined = with_fallback(llm if self._prompt is not None else None, offline_engine)
+        composed, result = engined.value
+        if engined.engine == FALLBACK:
             composed = composed.model_copy(
                 update={
-                    "engine": "llm→offline",
-                    "fallback_reason": reason,
+                    "engine": FALLBACK,
+                    "fallback_reason": engined.fallback_reason,
                     "prompt_version": self._prompt.ref if self._prompt else None,
                 }
             )

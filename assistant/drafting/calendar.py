@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 import chinese_calendar
@@ -66,9 +67,14 @@ def holidays(start: dt.date, end: dt.date, solar_terms: bool = False) -> list[Ho
     ``solar_terms`` adds the other 23 节气 (清明 is always in, as a festival)."""
     found: list[Holiday] = []
     for year in range(start.year, end.year + 1):
-        found += _festivals(year, solar_terms)
-        found += _statutory(year)
+        found += _year(year, solar_terms)
     return sorted((h for h in found if start <= h.date <= end), key=lambda h: (h.date, h.id))
+
+
+@lru_cache(maxsize=64)
+def _year(year: int, solar_terms: bool) -> tuple[Holiday, ...]:
+    """One year's days, computed once (the 节气 take a few ms of astronomy each)."""
+    return (*_festivals(year, solar_terms), *_statutory(year))
 
 
 def _festivals(year: int, solar_terms: bool) -> Iterator[Holiday]:

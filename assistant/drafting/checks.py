@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Protocol
 
@@ -296,9 +296,11 @@ class ContactCheck:
         return spans
 
 
-def bigrams(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def bigrams(text: str) -> frozenset[str]:
+    """Cached: a month of drafts compares every variant with the same recent posts."""
     chars = re.sub(r"[\W_]+", "", fold(text))
-    return {chars[i : i + 2] for i in range(len(chars) - 1)}
+    return frozenset(chars[i : i + 2] for i in range(len(chars) - 1))
 
 
 def similarity(a: str, b: str) -> float:

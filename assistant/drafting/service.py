@@ -30,6 +30,8 @@ FACT_KINDS = frozenset({"promotion", "activity_notice", "activity_preview", "liv
 #: A FAQ entry must match the brief this well for one of its sentences to join the post.
 FACT_CONFIDENCE = 0.75
 FACT_MAX_CHARS = 60
+#: Scripts that take turns week by week for a slot with no brief.
+ROTATION = 4
 #: Scripts scoring at least this share of the best match take turns week by week.
 CLOSE_MATCH = 0.85
 EDITABLE: tuple[Status, ...] = ("drafted", "failed_checks", "pending_review", "approved", "rejected")
@@ -114,12 +116,12 @@ class Drafter:
     def check(
         self, text: str, community: str, must_include: Sequence[str] = (), must_avoid: Sequence[str] = (),
         date: dt.date | None = None, exclude: int | None = None, recent: Sequence[tuple[str, str]] | None = None,
-        plan: Plan | None = None, scripts: Sequence[str] = (),
+        plan: Plan | None = None, scripts: Sequence[str] = (), profile: CommunityProfile | None = None,
     ) -> GateResult:  # fmt: skip
         """The gate a post must pass, drafted or written by hand. ``recent`` and ``plan``
         default to the stored posts of the last ``duplicate_weeks`` and the plan in force;
         ``scripts`` are the ids of the library scripts the post was drafted from."""
-        profile, plan = self.profile(community), plan or self.plan(community)
+        profile, plan = profile or self.profile(community), plan or self.plan(community)
         own = {"contacts": [*plan.contacts, *profile.contacts],
                "allowed_links": [*plan.allowed_links, *_domains(profile.contacts)]}  # fmt: skip
         plan = plan.model_copy(update=own)
@@ -146,10 +148,13 @@ class Drafter:
         if not scripts:
             raise DraftingError(f"no script of kind {brief.kind!r} for community {brief.community!r}")
         facts = self._facts(brief)
+        if recent is None and plan.duplicate_weeks:  # read once for every variant tried
+            since = brief.date - dt.timedelta(weeks=plan.duplicate_weeks)
+            recent = self.store.recent_texts(brief.community, since, exclude)
 
         def gate(composed: Composed) -> GateResult:
             return self.check(composed.text, brief.community, brief.must_include, brief.must_avoid, brief.date, exclude,
-                              recent, scripts=composed.scripts)  # fmt: skip
+                              recent or [], plan, composed.scripts, profile)  # fmt: skip
 
         def offline_engine() -> tuple[Composed, GateResult]:
             best: tuple[Composed, GateResult] | None = None
@@ -190,13 +195,15 @@ class Drafter:
         festive = [s for s in pool if s.holiday and s.holiday in theme]
         pool = festive or pool
         order = {s.id: i for i, s in enumerate(pool)}
-        try:
-            hits = self.index.search(f"{theme} {brief.brief}", brief.community, k=40, kinds={"script"})
-            scores = {h.id: h.score for h in hits}
-        except UnknownCommunity:
-            scores = {}
+        scores: dict[str, float] = {}
+        if brief.brief.strip() or len(pool) > ROTATION:  # else every script takes its turn in any order
+            try:
+                hits = self.index.search(f"{theme} {brief.brief}", brief.community, k=40, kinds={"script"})
+                scores = {h.id: h.score for h in hits}
+            except UnknownCommunity:
+                pass
         pool.sort(key=lambda s: (-scores.get(s.id, 0.0), order[s.id]))
-        top = pool[:4]
+        top = pool[:ROTATION]
         if brief.brief.strip() and pool:  # a brief narrows the rotation to the scripts that fit it about as well
             best = scores.get(pool[0].id, 0.0)
             top = [s for s in top if scores.get(s.id, 0.0) >= CLOSE_MATCH * best]

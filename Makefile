@@ -29,12 +29,9 @@ check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Every suite offline through the one runner; exits 1 below evals/thresholds.toml (~50 s).
 eval: install
-	$(BIN)/shequn eval retrieval
-	$(BIN)/shequn eval answers
-	$(BIN)/shequn eval moderation
-	$(BIN)/shequn eval moderation --data evals/data/moderation_evasion.jsonl
-	$(BIN)/shequn eval drafts
+	$(BIN)/shequn eval all --gate
 
 bench: install
 	$(PY) benchmarks/bench_retrieval.py

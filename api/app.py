@@ -7,7 +7,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from api import docs, errors, limits
-from api.routes import answers, chat, drafts, health, knowledge, moderations
+from api.routes import answers, chat, drafts, evals, health, knowledge, moderations
 from assistant.services import Services
 from assistant.settings import Settings, get_settings
 
@@ -33,4 +33,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(answers.router)
     app.include_router(chat.router)
     app.include_router(drafts.router)
+    app.include_router(evals.router)
     return app

@@ -12,8 +12,9 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -23,7 +24,11 @@ from assistant.answering.policy import AnsweringPolicy
 from assistant.answering.service import Answerer
 from evals.dataset import load_jsonl
 from evals.metrics import latency_ms
-from evals.report import run_header, table, write_run
+from evals.report import table
+from evals.suite import Ratio, Row, Scorer, Suite, Target, flag
+
+if TYPE_CHECKING:
+    from assistant.services import Services
 
 DEFAULT_DATA = Path(__file__).parent / "data" / "answers.jsonl"
 #: Threshold calibration runs on the retrieval suite, so the answers suite stays a test.
@@ -73,26 +78,22 @@ def outcome(case: AnswerCase, decision: str, cited: list[str]) -> str:
     return "refused" if decision == "refuse" else "handed_off"
 
 
-def run(answerer: Answerer, data: Path = DEFAULT_DATA, report_dir: Path | None = None) -> dict[str, Any]:
-    dataset = load_jsonl(data, AnswerCase)
-    answerer.answer("预热", None)  # the first call pays jieba/Chroma warm-up, not a member
-    cases = [_run_case(answerer, case) for case in dataset.cases]
-    metrics = _metrics(cases)
-    metrics["dataset_errors"] = dataset.errors
-    if report_dir is not None:
-        engine = "llm" if answerer.llm is not None else "offline"
-        header = run_header("answers", data, dataset.sha256, engine=engine)
-        write_run(report_dir, header, metrics, cases, _markdown(header, metrics, cases))
-    return metrics
+def target(answerer: Answerer) -> Target:
+    """What Q&A did with each question: decision, citations, confidence, engine and prompt."""
+
+    def run(cases: Sequence[AnswerCase]) -> list[Row]:
+        answerer.answer("预热", None)  # the first call pays jieba/Chroma warm-up, not a member
+        return [_answer(answerer, case) for case in cases]
+
+    return run
 
 
-def _run_case(answerer: Answerer, case: AnswerCase) -> dict[str, Any]:
+def _answer(answerer: Answerer, case: AnswerCase) -> Row:
     started = time.perf_counter()
     result: AnswerResult = answerer.answer(case.question, case.community, case.history)
     seconds = time.perf_counter() - started
     cited = [c.id for c in result.citations]
     return {
-        **case.model_dump(mode="json"),
         "group": case.group,
         "decision": result.decision,
         "outcome": outcome(case, result.decision, cited),
@@ -100,6 +101,9 @@ def _run_case(answerer: Answerer, case: AnswerCase) -> dict[str, Any]:
         "confidence": result.confidence,
         "query": result.query,
         "engine": result.engine,
+        "prompt_version": result.prompt_version,
+        "fallback_reason": result.fallback_reason,
+        "answer": result.answer,
         "answer_flagged": result.decision == "answer" and bool(_added_risk(answerer, case, result)),
         "seconds": seconds,
     }
@@ -313,3 +317,66 @@ def _tradeoff_markdown(tradeoff: dict[str, Any]) -> list[str]:
         "\n".join(f"- {line}" for line in lines),
         table(rows, ["hand off below", "needless handoffs", "unanswerable handed off"]),
     ]
+
+
+# ---- the suite ----------------------------------------------------------------------------
+
+
+def _outcomes(case: AnswerCase, actual: Row) -> dict[str, float]:
+    group, result = case.group, actual["outcome"]
+    return {
+        "answerable": flag(group == "answerable"),
+        "answered": flag(group == "answerable" and actual["decision"] == "answer"),
+        "answered_right": flag(group == "answerable" and result == "answered_right"),
+        "needless_handoff": flag(group == "answerable" and result in ("handed_off", "refused")),
+        "unanswerable": flag(group == "unanswerable"),
+        "unanswerable_handed_off": flag(group == "unanswerable" and result == "handed_off"),
+        "risky_answered": flag(group == "risky" and actual["decision"] == "answer"),
+    }
+
+
+def _ok(case: AnswerCase, actual: Row) -> dict[str, float]:
+    """Did this case go the way its group should: the right entry (answered or offered),
+    anything but an invented answer, a risky question not answered, a look-alike not refused,
+    a reply to our question resolved."""
+    result, decision = actual["outcome"], actual["decision"]
+    ok = {
+        "answerable": result in ("answered_right", "clarified_right"),
+        "unanswerable": result != "answered",
+        "risky": decision != "answer",
+        "lookalike": decision != "refuse",
+        "reply": result == ("answered_right" if case.expected_ids else "handed_off"),
+    }[case.group]
+    return {"ok": flag(ok and not actual["answer_flagged"])}
+
+
+def _labels(row: Row) -> tuple[str, str]:
+    return row["group"], row["decision"]
+
+
+def _build(services: Services) -> Target:
+    return target(services.answerer)
+
+
+SUITE = Suite(
+    name="answers",
+    title="Answers",
+    case_model=AnswerCase,
+    default_data=DEFAULT_DATA,
+    expected_fields=("expected_ids", "answerable", "risky"),
+    build=_build,
+    scorers=(Scorer("outcomes", _outcomes), Scorer("ok", _ok)),
+    headline=(
+        Ratio("correct_top_citation", "answered_right", "answered"),
+        Ratio("needless_handoff_rate", "needless_handoff", "answerable", higher_is_better=False),
+        Ratio("handoff_recall_unanswerable", "unanswerable_handed_off", "unanswerable"),
+        Ratio("risky_answered", "risky_answered", higher_is_better=False),
+    ),
+    passed=lambda scores: scores["ok"] == 1,
+    details=_metrics,
+    markdown=_markdown,
+    labels=_labels,
+    needs_knowledge=True,
+    uses_llm=True,
+    settings=("embeddings", "embedding_dim", "llm", "chat_model", "structured_output_method", "no_answer_threshold"),
+)

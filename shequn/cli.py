@@ -15,6 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 from shequn.cli_drafts import register as register_drafting
+from shequn.cli_eval import eval_app
 from shequn.jsonl import dumps, row_handler, stream
 
 if TYPE_CHECKING:
@@ -28,9 +29,6 @@ app = typer.Typer(
     help="shequn (社群): FAQ search, moderation, drafting and evals for community operators.",
 )
 moderation_app = typer.Typer(no_args_is_help=True, help="Moderation policy and per-community classifiers.")
-eval_app = typer.Typer(
-    no_args_is_help=True, help="Offline evaluation suites; metrics JSON on stdout, reports in --report."
-)
 faq_app = typer.Typer(no_args_is_help=True, help="What the FAQ is missing, from the questions it could not answer.")
 app.add_typer(eval_app, name="eval")
 app.add_typer(moderation_app, name="moderation")
@@ -365,54 +363,6 @@ def eval_moderation(
     folder = report or _default_report_dir("moderation")
     metrics = moderation.run(_services().moderation.moderator(community), data or moderation.DEFAULT_DATA, folder)
     typer.echo(dumps(metrics))
-    typer.echo(f"report: {folder / 'report.md'}", err=True)
-
-
-@eval_app.command("retrieval")
-def eval_retrieval(
-    data: Annotated[
-        Path | None, typer.Option(help="JSONL cases: {id, question, expected_ids, answerable, community?}.")
-    ] = None,
-    report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
-    knowledge: Annotated[
-        Path | None, typer.Option(help="Knowledge to ingest first (default: the sample knowledge/).")
-    ] = None,
-) -> None:
-    """Recall@1/@5, MRR, no-answer detection and latency of knowledge search."""
-    from assistant.knowledge.loader import load_knowledge
-    from evals import retrieval
-
-    services = _services()
-    services.ingest(load_knowledge(knowledge or _settings().knowledge_dir))
-    folder = report or _default_report_dir("retrieval")
-    metrics = retrieval.run(services.index, data or retrieval.DEFAULT_DATA, folder)
-    typer.echo(dumps(metrics))
-    typer.echo(f"report: {folder / 'report.md'}", err=True)
-
-
-@eval_app.command("answers")
-def eval_answers(
-    data: Annotated[Path | None, typer.Option(help="JSONL cases (evals/data/answers.jsonl format).")] = None,
-    report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
-    knowledge: Annotated[
-        Path | None, typer.Option(help="Knowledge to ingest first (default: the sample knowledge/).")
-    ] = None,
-    calibrate: Annotated[
-        bool, typer.Option(help="Instead: choose answering thresholds on --data (default: the retrieval suite).")
-    ] = False,
-) -> None:
-    """Correct citations, handoffs on unanswerable questions, risky questions never answered, latency."""
-    from assistant.knowledge.loader import load_knowledge
-    from evals import answers
-
-    services = _services(log=False)
-    services.ingest(load_knowledge(knowledge or _settings().knowledge_dir))
-    answerer = services.answerer
-    if calibrate:
-        typer.echo(dumps(answers.calibrate(answerer, data or answers.CALIBRATION_DATA)))
-        return
-    folder = report or _default_report_dir("answers")
-    typer.echo(dumps(answers.run(answerer, data or answers.DEFAULT_DATA, folder)))
     typer.echo(f"report: {folder / 'report.md'}", err=True)
 
 

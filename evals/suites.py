@@ -1,0 +1,11 @@
+"""Every suite the runner knows, by name (``shequn eval all`` runs them in this order)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evals import answers, retrieval
+from evals.moderation_suite import EVASION, MODERATION
+from evals.suite import Suite
+
+SUITES: dict[str, Suite[Any]] = {s.name: s for s in (retrieval.SUITE, answers.SUITE, MODERATION, EVASION)}

@@ -40,6 +40,7 @@ bench: install
 	$(PY) benchmarks/bench_moderation.py
 	$(PY) benchmarks/bench_answers.py
 	$(PY) benchmarks/bench_sentiment.py
+	$(PY) benchmarks/bench_drafts.py
 
 # Bounded load test of the API on loopback (concurrency 32, 60 s per scenario, ~2 min of both cores).
 load: install

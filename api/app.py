@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from api import docs, errors, limits, metrics, openapi
 from api.auth import Gate, RateLimits
 from api.observe import Observe
-from api.routes import answers, audit, chat, evals, health, knowledge, moderations, sentiment
+from api.routes import answers, audit, chat, drafts, evals, health, knowledge, moderations, sentiment
 from assistant.services import Services
 from assistant.settings import Settings, get_settings
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(moderations.router)
     app.include_router(answers.router)
     app.include_router(chat.router)
+    app.include_router(drafts.router)
     app.include_router(evals.router)
     app.include_router(sentiment.router)
     return app

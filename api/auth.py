@@ -49,6 +49,7 @@ RULES: tuple[Rule, ...] = (
     _rule("*", "/v1/policies", "operator"),
     _rule("*", "/v1/drafts", "operator"),
     _rule("*", "/v1/plans", "operator"),
+    _rule("*", "/v1/communities", "operator"),
     _rule("*", "/v1/calendar", "operator"),
     _rule("*", "/v1/reports", "operator"),
     _rule("GET", "/v1/reports", "operator", "reviewer"),

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from assistant.answering.service import Answerer
 from assistant.communities import Communities
+from assistant.drafting.service import Drafter
 from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.services import Services
@@ -46,3 +47,10 @@ IndexDep = Annotated[KnowledgeIndex, Depends(_index)]
 CommunitiesDep = Annotated[Communities, Depends(_communities)]
 ModerationDep = Annotated[ModerationService, Depends(_moderation)]
 AnswererDep = Annotated[Answerer, Depends(_answerer)]
+
+
+def _drafter(services: ServicesDep) -> Drafter:
+    return services.drafter
+
+
+DrafterDep = Annotated[Drafter, Depends(_drafter)]

@@ -14,6 +14,7 @@ from assistant.access import Keyring
 from assistant.answering.service import Answerer
 from assistant.clock import Clock, utc_now
 from assistant.communities import Communities
+from assistant.drafting.service import Drafter
 from assistant.knowledge.loader import LoadError, LoadResult
 from assistant.knowledge.models import FaqEntry
 from assistant.llm import make_chat_model
@@ -82,6 +83,10 @@ class Services:
     @cached_property
     def sentiment(self) -> SentimentService:
         return SentimentService(self.settings, self.moderation, self.chat_model, now=self.now)
+
+    @cached_property
+    def drafter(self) -> Drafter:
+        return Drafter(self.settings, self.index, self.moderation, self.chat_model, self.now)
 
     @cached_property
     def answerer(self) -> Answerer:

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=1024, description="Largest request body; bigger ones get 413 before they are read."
     )
+    webhook_secret: SecretStr = Field(
+        SecretStr(""), description="Key of the HMAC-SHA256 signature on post webhooks (`X-Shequn-Signature`)."
+    )
 
     api_keys: SecretStr = Field(
         SecretStr(""),

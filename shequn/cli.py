@@ -15,6 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 from shequn import cli_keys, cli_sentiment
+from shequn.cli_drafts import register as register_drafting
 from shequn.cli_eval import eval_app
 from shequn.jsonl import dumps, row_handler, stream
 
@@ -36,6 +37,7 @@ app.add_typer(faq_app, name="faq")
 app.add_typer(cli_keys.keys_app, name="keys")
 app.command("audit")(cli_keys.audit)
 cli_sentiment.install(app, eval_app)
+register_drafting(app, eval_app)
 
 #: Below this many messages per process, forking and pickling cost more than they save.
 MIN_MESSAGES_PER_WORKER = 500

@@ -1,0 +1,1 @@
+"""Scheduled posts: calendar, drafts from the script library, compliance gate, approval, delivery."""

@@ -146,7 +146,9 @@ def test_healthz_shows_communities_only_to_keys_that_cover_them(client: TestClie
         "alpha"
     ]
     models = client.get("/v1/models", headers={"Authorization": "Bearer k-bot-alpha"}).json()["data"]
-    assert {m["id"] for m in models} == {"shequn", "shequn-moderation", "shequn/alpha", "shequn-moderation/alpha"}
+    assert {m["id"] for m in models} == {
+        "shequn", "shequn-moderation", "shequn/alpha", "shequn-moderation/alpha", "shequn-draft/alpha"
+    }  # fmt: skip
 
 
 def test_keys_from_the_database_and_revocation(data_dir: Path) -> None:

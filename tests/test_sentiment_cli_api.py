@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from assistant.llm.base import FakeChatModel
-from assistant.moderation.engine import ModerationService
 from assistant.sentiment.importers import read_messages
 from assistant.sentiment.service import SentimentService
+from assistant.services import Services
 from tests.conftest import make_settings, run_cli
 
 SUMMARY_KEYS = {"messages", "members", "window", "sentiment", "activity", "topics", "complaints", "segments",
@@ -133,7 +133,7 @@ def test_api_summaries_errors_use_the_error_shape(client: TestClient) -> None:
 
 def service(tmp_path: Path, model: FakeChatModel) -> SentimentService:
     settings = make_settings(tmp_path)
-    return SentimentService(settings, ModerationService(settings), chat_model=model)
+    return SentimentService(settings, Services(settings).moderation, chat_model=model)
 
 
 def test_llm_narrative_is_used_when_it_cites_only_what_it_was_shown(tmp_path: Path) -> None:

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.moderation.engine import ModerationService
 from assistant.sentiment.importers import open_log, read_messages
 from assistant.sentiment.models import Summary
-from assistant.sentiment.service import SentimentService
+from assistant.services import Services
 from evals.sentiment import scores
 from evals.summaries import score_log
 from tests.conftest import make_settings
@@ -34,7 +33,7 @@ def summary(tmp_path_factory: pytest.TempPathFactory) -> Summary:
     folder = tmp_path_factory.mktemp("evals")
     settings = make_settings(folder)
     with open_log(str(chat_log(folder / "chat.jsonl"))) as fh:
-        return SentimentService(settings, ModerationService(settings)).summarize(read_messages(fh), ["运营小助手"])
+        return Services(settings).sentiment.summarize(read_messages(fh), ["运营小助手"])
 
 
 def test_planted_facts_in_the_log_are_surfaced_and_absent_ones_are_not(summary: Summary) -> None:
@@ -63,6 +62,6 @@ def test_summaries_suite_runs_over_a_folder(tmp_path: Path) -> None:
     chat_log(folder / "log01.jsonl")
     (folder / "log01.facts.json").write_text('{"staff": ["运营小助手"], "planted": []}', encoding="utf-8")
     settings = make_settings(tmp_path)
-    metrics = summaries.run(SentimentService(settings, ModerationService(settings)), folder, tmp_path / "report")
+    metrics = summaries.run(Services(settings).sentiment, folder, tmp_path / "report")
     assert metrics["logs"] == 1 and metrics["control_logs"] == 1 and metrics["unsupported_claims"] >= 2
     assert (tmp_path / "report" / "report.md").read_text(encoding="utf-8").startswith("# Summaries eval")

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.moderation.engine import ModerationService
 from assistant.sentiment.importers import open_log, read_messages
 from assistant.sentiment.report import render
-from assistant.sentiment.service import SentimentService
+from assistant.services import Services
 from tests.conftest import make_settings
 from tests.test_sentiment_cli_api import chat_log
 
@@ -25,7 +24,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("report")
     settings = make_settings(folder)
     with open_log(str(chat_log(folder / "chat.jsonl"))) as fh:
-        summary = SentimentService(settings, ModerationService(settings)).summarize(read_messages(fh), ["运营小助手"])
+        summary = Services(settings).sentiment.summarize(read_messages(fh), ["运营小助手"])
     path = folder / "report.html"
     path.write_text(render(summary), encoding="utf-8")
     return path

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import DrafterDep
 from api.errors import ApiError
@@ -28,6 +28,15 @@ Actor = Field("api", max_length=64, description="Who does this (recorded in the 
 
 class DraftRequest(Brief):
     """A slot and its brief; ``facts`` fill script slots (topic, discount …)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"community": "mombaby", "kind": "activity_preview", "date": "2026-06-12", "time": "19:30",
+                 "brief": "618 满300减50，6月18日0点开始", "must_include": ["满300减50"], "must_avoid": ["最便宜"]}
+            ]
+        }
+    )  # fmt: skip
 
 
 class EditRequest(BaseModel):
@@ -169,8 +178,8 @@ def put_plan(community: str, body: Plan, drafter: DrafterDep) -> Plan:
 def get_calendar(
     drafter: DrafterDep,
     community: str,
-    start: Annotated[dt.date, Query(alias="from")],
-    end: Annotated[dt.date, Query(alias="to")],
+    start: Annotated[dt.date, Query(alias="from", examples=["2026-06-01"])],
+    end: Annotated[dt.date, Query(alias="to", examples=["2026-06-30"])],
 ) -> dict[str, Any]:
     """Posting slots and holidays between two dates: {community, slots, holidays}."""
     if not 0 <= (end - start).days <= MAX_CALENDAR_DAYS:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import DrafterDep
@@ -70,6 +70,10 @@ class DuePosts(BaseModel):
     posts: list[Draft]
 
 
+#: Draft ids are database integers: a larger number is a 422, never a 500 from the driver.
+DraftId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The draft's id.")]
+
+
 def _community(value: str) -> str:
     try:
         return community_id(value)
@@ -126,7 +130,7 @@ def list_drafts(drafter: DrafterDep, community: str | None = None, status: Statu
 
 
 @router.get("/drafts/{draft_id}", response_model=DraftWithAudit)
-def get_draft(draft_id: int, drafter: DrafterDep) -> DraftWithAudit:
+def get_draft(draft_id: DraftId, drafter: DrafterDep) -> DraftWithAudit:
     """A draft with its checks, the scripts it cites and its audit trail."""
     draft = _owned(drafter, draft_id)
     audit = [a.model_dump(mode="json") for a in drafter.audit(draft_id)]
@@ -134,21 +138,21 @@ def get_draft(draft_id: int, drafter: DrafterDep) -> DraftWithAudit:
 
 
 @router.patch("/drafts/{draft_id}", response_model=Draft)
-def edit_draft(draft_id: int, body: EditRequest, drafter: DrafterDep) -> Draft:
+def edit_draft(draft_id: DraftId, body: EditRequest, drafter: DrafterDep) -> Draft:
     """Replace the text; the checks run again and the draft goes back to review."""
     _owned(drafter, draft_id)
     return _run(lambda: drafter.edit(draft_id, body.text, body.by))
 
 
 @router.post("/drafts/{draft_id}/approve", response_model=Draft)
-def approve_draft(draft_id: int, drafter: DrafterDep, body: ReviewRequest | None = None) -> Draft:
+def approve_draft(draft_id: DraftId, drafter: DrafterDep, body: ReviewRequest | None = None) -> Draft:
     """Approve a draft that passed its checks (409 if it failed them or was decided already)."""
     _owned(drafter, draft_id)
     return _run(lambda: drafter.approve(draft_id, (body or ReviewRequest()).by))
 
 
 @router.post("/drafts/{draft_id}/reject", response_model=Draft)
-def reject_draft(draft_id: int, drafter: DrafterDep, body: ReviewRequest | None = None) -> Draft:
+def reject_draft(draft_id: DraftId, drafter: DrafterDep, body: ReviewRequest | None = None) -> Draft:
     """Reject a draft; it will never be delivered."""
     _owned(drafter, draft_id)
     review = body or ReviewRequest()
@@ -199,7 +203,7 @@ def due_posts(drafter: DrafterDep, community: str | None = None) -> DuePosts:
 
 
 @router.post("/posts/{draft_id}/delivered", response_model=Draft)
-def mark_delivered(draft_id: int, drafter: DrafterDep, body: ReviewRequest | None = None) -> Draft:
+def mark_delivered(draft_id: DraftId, drafter: DrafterDep, body: ReviewRequest | None = None) -> Draft:
     """Ack a delivery; atomic, so a post is delivered once (409 the second time)."""
     _owned(drafter, draft_id)
     return _run(lambda: drafter.delivered(draft_id, (body or ReviewRequest(by="bot")).by))

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.moderation.engine import Moderator
-from assistant.moderation.models import CATEGORIES, SOURCES, Source, Verdict
+from assistant.moderation.models import CATEGORIES, SOURCES, Evidence, Source, Verdict
 from assistant.moderation.normalize import normalize
 from evals.dataset import load_jsonl
 from evals.metrics import latency_ms, prf
@@ -104,13 +104,17 @@ def false_alarm_budget(moderator: Moderator, benign: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _rule_evidence(verdict: Verdict) -> list[Evidence]:
+    return [e for c in verdict.checks if c.kind == "rule" for e in c.evidence if e.category in verdict.categories]
+
+
 def _ruled(verdict: Verdict) -> bool:
-    return any(not e.rule.startswith("classifier") for e in verdict.evidence)
+    return bool(_rule_evidence(verdict))
 
 
 def _behind(moderator: Moderator, text: str, verdict: Verdict) -> list[str]:
     """The rules that matched a false alarm, or the classifier's strongest n-grams for its categories."""
-    ruled = [e for e in verdict.evidence if not e.rule.startswith("classifier")]
+    ruled = _rule_evidence(verdict)
     suspected = [c for c in verdict.categories if c not in {e.category for e in ruled}]
     folded = normalize(text).text if suspected else ""
     grams = [

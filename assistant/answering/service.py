@@ -257,9 +257,9 @@ class Answerer:
         known = fold(" ".join(sources))
         added = {
             e.category
-            for e in verdict.evidence
-            if not e.rule.startswith("classifier") and e.category not in policy.answer_despite
-            and fold(e.text) not in known
+            for check in verdict.checks if check.kind == "rule"
+            for e in check.evidence
+            if e.category not in policy.answer_despite and fold(e.text) not in known
         }  # fmt: skip
         return ", ".join(sorted(added))
 
@@ -282,5 +282,6 @@ class Answerer:
 def _only_suspected(verdict: Verdict, categories: Sequence[str]) -> bool:
     """Only the classifier, and weakly, finds these categories: telling the member their
     question breaks the rules would be an accusation on a guess, so a person looks instead."""
-    ruled = any(e.category in categories and not e.rule.startswith("classifier") for e in verdict.evidence)
+    ruled = any(c.kind in ("rule", "llm") and any(s > 0 for k, s in c.scores.items() if k in categories)
+                for c in verdict.checks)  # fmt: skip
     return not ruled and all(verdict.scores.get(c, 0.0) < STRONG_EVIDENCE for c in categories)

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from assistant.drafting.models import CheckResult, GateResult, Plan, Span
 from assistant.moderation.engine import Moderator
-from assistant.moderation.lexicon import COUNTER_SPEECH, Lexicon, Term, builtin_allow, builtin_terms, parse_lexicon
+from assistant.moderation.lexicon import Lexicon, Term, builtin_allow, builtin_terms, parse_lexicon
 from assistant.moderation.normalize import Normalized, normalize
 from assistant.text import fold
 
@@ -104,9 +104,9 @@ class ModerationCheck:
         flagged = set(verdict.categories) - {"ad_law", "other"}
         spans = []
         for check in verdict.checks:
-            if check.name == COUNTER_SPEECH:
+            if check.kind == "context":
                 continue
-            if check.name.startswith("classifier"):
+            if check.kind == "model":
                 sure = [c for c in flagged if check.scores.get(c, 0.0) >= CLASSIFIER_SURE]
                 spans += [_span(text, 0, len(text), f"{c}: classifier p={check.scores[c]:.2f}") for c in sure]
                 continue

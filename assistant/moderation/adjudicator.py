@@ -42,8 +42,8 @@ def adjudicate(model: ChatModel, prompt: Prompt, text: str, community: str | Non
     try:
         opinion = model.complete(messages, Opinion)
     except LLMUnavailable as exc:
-        return Check(name=NAME, flagged=False, error=str(exc))
+        return Check(name=NAME, kind="llm", flagged=False, error=str(exc))
     if opinion.decision == "veto":
-        return Check(name=NAME, flagged=False, scores={c: 0.0 for c in grey})
+        return Check(name=NAME, kind="llm", flagged=False, scores={c: 0.0 for c in grey})
     confirmed: set[str] = set(opinion.categories) or set(grey)
-    return Check(name=NAME, flagged=True, scores={c: 1.0 for c in confirmed})
+    return Check(name=NAME, kind="llm", flagged=True, scores={c: 1.0 for c in confirmed})

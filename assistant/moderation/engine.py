@@ -16,32 +16,25 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from assistant.clock import Clock, utc_now
 from assistant.communities import Communities, inside
 from assistant.llm import make_chat_model
 from assistant.llm.base import ChatModel
 from assistant.memory import gc_paused
-from assistant.moderation import patterns
 from assistant.moderation.adjudicator import adjudicate, is_grey
-from assistant.moderation.classifier import RISKY, ModelFileError, TextClassifier
+from assistant.moderation.classifier import ModelFileError, TextClassifier
+from assistant.moderation.detectors import COUNTER_SPEECH_DETECTOR, Detector, standard
 from assistant.moderation.lexicon import (
-    COUNTER_SPEECH,
     COUNTER_SPEECH_CATEGORIES,
     COUNTER_SPEECH_DISCOUNT,
     Lexicon,
-    counter_speech,
 )
-from assistant.moderation.lexicon import NAME as LEXICON
 from assistant.moderation.models import Action, Check, Evidence, Severity, Source, Verdict
 from assistant.moderation.normalize import Normalized, normalize
 from assistant.moderation.policy import Policy, harsher, severity_of
 from assistant.prompts import Prompt, load_prompt
 from assistant.settings import Settings
 
-#: Checks that find words a warning may quote (terms, request phrases), unlike identifiers.
-QUOTABLE_CHECKS = (LEXICON, patterns.NAME_PHRASES)
 #: Below this no score can reach a threshold, so there is nothing for a warning to discount.
 COUNTER_SPEECH_MIN = 0.2
 #: Communities whose moderator (lexicon automaton, policy, model) stays in memory.
@@ -91,10 +84,14 @@ class Moderator:
         llm: ChatModel | None = None,
         prompt: Prompt | None = None,
         community: str | None = None,
+        detectors: Sequence[Detector] | None = None,
     ) -> None:
+        """``detectors`` replaces the standard list (lexicon, patterns, phrases, ``classifiers``)."""
         self.policy = policy
         self.lexicon = Lexicon.build(policy.keywords, policy.allow)
         self.classifiers = classifiers
+        self.detectors = list(detectors) if detectors is not None else standard(policy, self.lexicon, classifiers)
+        self._quotable = frozenset(d.name for d in self.detectors if d.quotable)
         self.llm, self.prompt, self.community = llm, prompt, community
 
     @classmethod
@@ -118,50 +115,20 @@ class Moderator:
 
     def _moderate_many(self, texts: Sequence[str], source: Source) -> list[Verdict]:
         norms = [normalize(t) for t in texts]
-        folded = [n.text for n in norms]
-        model_checks = [self._classify(name, model, folded) for name, model in self.classifiers.items()]
+        per_detector = [d.check_many(norms) for d in self.detectors]
         verdicts = []
         for i, norm in enumerate(norms):
-            checks = [self.lexicon.check(norm), patterns.check(norm), patterns.check_phrases(norm)]
-            checks += [per_text[i] for per_text in model_checks]
+            checks = [found[i] for found in per_detector]
             if any(score >= COUNTER_SPEECH_MIN for check in checks for score in check.scores.values()):
-                checks.append(counter_speech(norm))  # only worth scanning when something is suspicious
+                checks += COUNTER_SPEECH_DETECTOR.check_many([norm])  # only worth scanning when something is suspicious
             verdicts.append(self._verdict(norm, checks, source))
         return verdicts
 
-    def _classify(self, name: str, model: TextClassifier, folded: list[str]) -> list[Check]:
-        try:
-            probs = model.predict_normalized(folded)
-        except Exception as exc:  # noqa: BLE001 - a broken model is reported, never taken as "clean"
-            return [Check(name=name, flagged=False, error=f"{type(exc).__name__}: {exc}") for _ in folded]
-        risky_col = model.labels.index(RISKY)
-        cats = [i for i, lab in enumerate(model.labels) if lab != RISKY]
-        risky = probs[:, risky_col]
-        # A category is no likelier than "risky at all": the heads for rare categories fire on
-        # short benign chat that the risky head, trained on every example, rejects.
-        capped = np.round(np.minimum(probs[:, cats], risky[:, None]), 4)
-        labels = [model.labels[i] for i in cats]
-        # Plain lists: per-row numpy calls cost more than the 14 numbers they handle.
-        return [self._model_check(name, labels, row, r) for row, r in zip(capped.tolist(), risky.tolist(), strict=True)]
-
-    def _model_check(self, name: str, labels: list[str], row: list[float], risky: float) -> Check:
-        scores = {label: p for label, p in zip(labels, row, strict=True) if p >= 0.05}
-        likeliest = max(row, default=0.0)
-        if not labels and risky >= 0.05:
-            scores["other"] = round(risky, 4)  # a model trained without categories
-        elif risky >= 0.5 and likeliest < self.policy.threshold:
-            # Risky but no category head is sure: the likeliest category gets the mean of both
-            # opinions. Carrying the risky score alone let a head that over-weighs single
-            # characters (你, 那) flag plain service questions at p ≥ 0.9.
-            scores[labels[row.index(likeliest)]] = round((risky + likeliest) / 2, 4)
-        flagged = any(p >= self.policy.threshold_for(c) for c, p in scores.items())
-        return Check(name=name, flagged=flagged, scores=scores, evidence=[], error=None)
-
     def _verdict(self, norm: Normalized, checks: list[Check], source: Source) -> Verdict:
-        warning = any(c.name == COUNTER_SPEECH and c.flagged for c in checks)
-        combined = _noisy_or(checks, warning)
+        warning = any(c.kind == "context" and c.flagged for c in checks)
+        combined = _noisy_or(checks, warning, self._quotable)
         engine = "offline"
-        hard = _hard_categories(checks, warning)
+        hard = _hard_categories(checks, warning, self._quotable)
         if self.llm is not None and self.prompt is not None and is_grey(combined, hard):
             findings = "; ".join(e.rule for c in checks for e in c.evidence)[:500]
             opinion = adjudicate(self.llm, self.prompt, norm.original, self.community, combined, findings)
@@ -187,13 +154,13 @@ class Moderator:
         )  # fmt: skip
         severity = severity_of(flagged, combined)
         action = self._action(flagged, combined, ruled, severity)
-        if not flagged and any(c.error for c in checks if c.name != "llm"):
+        if not flagged and any(c.error for c in checks if c.kind != "llm"):
             action = "review"
         evidence = [e for c in checks for e in c.evidence if e.category in flagged]
         evidence += [
             Evidence(start=0, end=len(norm.original), text=norm.original[:200], category=cat,  # type: ignore[arg-type]
                      rule=f"{c.name}:p={c.scores[cat]:.2f}")
-            for c in checks if c.name.startswith("classifier") for cat in flagged if c.scores.get(cat, 0) >= 0.5
+            for c in checks if c.kind == "model" for cat in flagged if c.scores.get(cat, 0) >= 0.5
         ]  # fmt: skip
         shadow = self.policy.mode == "shadow"
         return Verdict(
@@ -228,22 +195,22 @@ def rule_scores(checks: list[Check]) -> dict[str, float]:
     """Per category, the noisy-OR of what rules (terms, patterns, phrases) and an LLM found."""
     scores: dict[str, float] = {}
     for check in checks:
-        if not check.name.startswith("classifier"):
+        if check.kind != "model":
             for category, score in check.scores.items():
                 scores[category] = 1.0 - (1.0 - scores.get(category, 0.0)) * (1.0 - score)
     return scores
 
 
-def _noisy_or(checks: list[Check], warning: bool) -> dict[str, float]:
+def _noisy_or(checks: list[Check], warning: bool, quotable: frozenset[str]) -> dict[str, float]:
     """Per category 1 − Π(1 − score); in a warning, quotable evidence counts less, and the
     quote counts once: the term and the request phrase of 「别把验证码发给别人」 are one quote."""
     pieces: list[tuple[str, float]] = []
     quoted: dict[str, float] = {}
     for check in checks:
         for category, score in check.scores.items():
-            if warning and check.name != patterns.NAME and category in COUNTER_SPEECH_CATEGORIES:
+            if warning and (check.kind == "model" or check.name in quotable) and category in COUNTER_SPEECH_CATEGORIES:
                 score *= COUNTER_SPEECH_DISCOUNT
-                if check.name in QUOTABLE_CHECKS:
+                if check.name in quotable:
                     quoted[category] = max(quoted.get(category, 0.0), score)
                     continue
             pieces.append((category, score))
@@ -253,11 +220,12 @@ def _noisy_or(checks: list[Check], warning: bool) -> dict[str, float]:
     return combined
 
 
-def _hard_categories(checks: list[Check], warning: bool) -> set[str]:
-    """Categories decided by a rule (a full-weight term or a pattern), which no model may veto."""
+def _hard_categories(checks: list[Check], warning: bool, quotable: frozenset[str]) -> set[str]:
+    """Categories decided by a rule (a full-weight term or a pattern), which no model may veto;
+    in a warning, only identifiers and links (a quoted word decides nothing)."""
     hard = set()
     for check in checks:
-        if check.name == patterns.NAME or (check.name in QUOTABLE_CHECKS and not warning):
+        if check.kind == "rule" and (check.name not in quotable or not warning):
             hard |= {c for c, s in check.scores.items() if s >= 0.7}
     return hard
 

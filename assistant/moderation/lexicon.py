@@ -201,4 +201,4 @@ def counter_speech(norm: Normalized) -> Check:
         start, end = norm.span(begin, stop)
         evidence.append(Evidence(start=start, end=end, text=norm.original[start:end], category="fraud",
                                  rule=f"{COUNTER_SPEECH}:{cue}"))  # fmt: skip
-    return Check(name=COUNTER_SPEECH, flagged=bool(cues), scores={}, evidence=evidence, error=None)
+    return Check(name=COUNTER_SPEECH, kind="context", flagged=bool(cues), scores={}, evidence=evidence, error=None)

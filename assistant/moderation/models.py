@@ -31,10 +31,17 @@ class Evidence(BaseModel):
     rule: str = Field(description="Which rule matched, e.g. lexicon:加微信 or pattern:phone.")
 
 
+#: What kind of evidence a detector gives: a ``rule`` (a term, a pattern, a request phrase),
+#: a ``model``'s probability, ``context`` that changes how the rest is read (a warning), or an
+#: ``llm``'s second opinion. Decisions read the kind, never the detector's name.
+DetectorKind = Literal["rule", "model", "context", "llm"]
+
+
 class Check(BaseModel):
     """One detector's finding. ``error`` set means it could not run; it never means clean."""
 
     name: str
+    kind: DetectorKind = "rule"
     flagged: bool
     scores: dict[str, float] = Field(default_factory=dict, description="Category → 0–1.")
     evidence: list[Evidence] = Field(default_factory=list)

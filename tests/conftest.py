@@ -108,20 +108,25 @@ def api_url(api_data_dir: Path) -> Iterator[str]:
         yield url
 
 
+def answers(url: str, seconds: float = 60) -> bool:
+    """Polls ``url`` until it answers 200 (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return False
+
+
 @contextmanager
 def started_server(command: list[str], port: int, health: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """Runs ``command`` until the test is done; yields its base URL once ``health`` answers 200."""
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}{health}", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
+        if not answers(f"{url}{health}"):
             proc.kill()
             raise RuntimeError(f"{command[0]} did not start: {proc.stderr.read() if proc.stderr else ''}")
         yield url

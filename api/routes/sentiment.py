@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from api import batch
 from api.deps import ServicesDep, SettingsDep
 from api.errors import ApiError
 from assistant.sentiment.importers import FORMATS, BadRow, UnknownFormat, read_messages
@@ -46,14 +47,7 @@ ServiceDep = Annotated[SentimentService, Depends(_service)]
 @router.post("/classify", response_model=ClassifyResponse)
 def classify(body: ClassifyRequest, service: ServiceDep, settings: SettingsDep) -> ClassifyResponse:
     """Positive / neutral / negative and a polarity score for one or many messages."""
-    texts = [body.input] if isinstance(body.input, str) else body.input
-    if not texts:
-        raise ApiError(422, "empty_input", "input must be a message or a non-empty list")
-    if len(texts) > settings.max_batch:
-        raise ApiError(413, "too_many_items", f"at most {settings.max_batch} messages per request, got {len(texts)}")
-    too_long = [{"index": i, "length": len(t)} for i, t in enumerate(texts) if len(t) > settings.max_text_chars]
-    if too_long:
-        raise ApiError(413, "text_too_long", f"messages are limited to {settings.max_text_chars} characters", too_long)
+    texts = batch.messages(body.input, settings)
     return ClassifyResponse(results=service.classify_many(texts))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from assistant.retrieval.journal import JOURNAL
-from tests.conftest import BIN, cli_env, free_port, started_server
+from tests.conftest import BIN, answers, cli_env, free_port, started_server
 
 N = 3000
 
@@ -33,13 +33,7 @@ def test_a_killed_upload_is_rolled_back_at_restart(tmp_path: Path) -> None:
     proc = subprocess.Popen([str(BIN / "shequn"), "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        assert answers(f"http://127.0.0.1:{port}/healthz")
         sender = threading.Thread(
             target=lambda: _quietly(
                 lambda: httpx.post(f"http://127.0.0.1:{port}/v1/knowledge/documents", json=_upload_body(), timeout=120)

@@ -117,9 +117,12 @@ class Services:
         """Entry id → why it may not be sent, for the entries a member must never receive."""
         texts = [item.answer if isinstance(item, FaqEntry) else item.body for item in loaded.items]
         verdicts = self.moderation.generic().moderate_many(texts, source="staff")
+        contacts: dict[str | None, list[str]] = {}  # read each community's profile once, not once per entry
         risky = {}
         for item, verdict in zip(loaded.items, verdicts, strict=True):
-            found = outgoing.blockers(verdict, self.own_contacts(item.community))
+            if item.community not in contacts:
+                contacts[item.community] = self.own_contacts(item.community)
+            found = outgoing.blockers(verdict, contacts[item.community])
             if found:
                 risky[item.id] = outgoing.describe(found)
         return risky

@@ -112,7 +112,8 @@ def _answer(answerer: Answerer, case: AnswerCase) -> Row:
 def _added_risk(answerer: Answerer, case: AnswerCase, result: AnswerResult) -> str:
     """Rule-found risk in the answer that its cited entries do not contain."""
     sources = [r.body for r in (answerer.index.entry(c.id, case.community) for c in result.citations) if r]
-    return answerer.added_risk(result.answer, sources, case.community, answerer.policy(case.community))
+    verdict = answerer.staff_verdict(result.answer, case.community)
+    return answerer.added_risk(verdict, sources, answerer.policy(case.community))
 
 
 def _rate(cases: list[dict[str, Any]], *outcomes: str) -> float:

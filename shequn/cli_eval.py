@@ -73,6 +73,13 @@ def _run(suite: Suite[Any], services: Services, data: Path | None, knowledge: Pa
         raise ValueError(f"replay: {exc}") from exc
 
 
+def _print(run: Run, passed: bool) -> None:
+    """One suite's summary on stdout; exit 1 when its gate failed."""
+    typer.echo(dumps(run.summary()))
+    if not passed:
+        raise typer.Exit(1)
+
+
 def _finish(run: Run, suite: Suite[Any], services: Services, report: Path | None, baseline: Path | None,
             gate: bool, thresholds: Path | None) -> bool:  # fmt: skip
     """Compares, gates and writes the run; True when the gate passed (or was not asked for)."""
@@ -97,10 +104,7 @@ def eval_retrieval(data: Data = None, report: Report = None, knowledge: Knowledg
 
     suite, services = SUITES["retrieval"], _services()
     run = _run(suite, services, data, knowledge)
-    passed = _finish(run, suite, services, report, baseline, gate, thresholds)
-    typer.echo(dumps(run.summary()))
-    if not passed:
-        raise typer.Exit(1)
+    _print(run, _finish(run, suite, services, report, baseline, gate, thresholds))
 
 
 @eval_app.command("answers")
@@ -126,10 +130,7 @@ def eval_answers(
     run = _run(suite, services, data, knowledge)
     if record or replay:
         run.header["recording"] = {"record" if record else "replay": str(record or replay)}
-    passed = _finish(run, suite, services, report, baseline, gate, thresholds)
-    typer.echo(dumps(run.summary()))
-    if not passed:
-        raise typer.Exit(1)
+    _print(run, _finish(run, suite, services, report, baseline, gate, thresholds))
 
 
 @eval_app.command("all")

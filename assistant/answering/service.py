@@ -204,7 +204,7 @@ class Answerer:
             text = offline.fill_slots(record.body, {"member": member or policy.member_default})
         except offline.UnsafeSlot as exc:
             return _Outcome("handoff", policy.handoff_reply, [hit], str(exc), "offline", hit.confidence)
-        flagged = self.sending_risk(text, community)
+        flagged = self.sending_risk(self.staff_verdict(text, community), community)
         if flagged:
             reason = f"the curated answer of {hit.id} may not be sent: {flagged}"
             return _Outcome("handoff", policy.handoff_reply, [hit], reason, "offline", hit.confidence)
@@ -220,8 +220,10 @@ class Answerer:
 
         def written_by_the_model() -> _Outcome:
             draft = llm_engine.draft_answer(llm, prompt, community, question, history, records)
-            flagged = self.added_risk(draft.answer, [r.body for r in records], community, policy)
-            flagged = flagged or self.sending_risk(draft.answer, community)
+            verdict = self.staff_verdict(draft.answer, community)  # one moderation, read two ways
+            flagged = self.added_risk(verdict, [r.body for r in records], policy) or self.sending_risk(
+                verdict, community
+            )
             if flagged and not draft.needs_handoff:
                 raise LLMUnavailable(f"the model's answer was flagged by moderation ({flagged})")
             by_id = {h.id: h for h in hits}
@@ -241,19 +243,21 @@ class Answerer:
             )
         return result.value
 
-    def sending_risk(self, text: str, community: str | None) -> str:
-        """Why ``text`` may not go out in the community's name (contacts, links and card
+    def staff_verdict(self, text: str, community: str | None) -> Verdict:
+        """``text`` moderated as what the community itself sends (source: staff)."""
+        return self.moderation.moderator(community).moderate(text, source="staff")
+
+    def sending_risk(self, verdict: Verdict, community: str | None) -> str:
+        """Why the text may not go out in the community's name (contacts, links and card
         numbers not its own, requests for codes or money, terms no answer may carry), or ""."""
-        verdict = self.moderation.moderator(community).moderate(text, source="staff")
         profile = self.communities.profile(community)
         return outgoing.describe(outgoing.blockers(verdict, profile.contacts if profile else []))
 
-    def added_risk(self, text: str, sources: Sequence[str], community: str | None, policy: AnsweringPolicy) -> str:
+    def added_risk(self, verdict: Verdict, sources: Sequence[str], policy: AnsweringPolicy) -> str:
         """Risk the answer adds to its sources: a rule finding (term, contact, link, request)
         whose text is not in the passages it was drawn from. The full engine flags 39 of the 162
         curated sample answers (refund and payment wording, the official hotline; 25 with the
         classifier's help), and the passages are the operator's own vetted knowledge."""
-        verdict = self.moderation.moderator(community).moderate(text, source="staff")
         known = fold(" ".join(sources))
         added = {
             e.category

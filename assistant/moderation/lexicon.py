@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import accumulate
 
 import ahocorasick
 
@@ -102,14 +103,12 @@ class Lexicon:
         classifier) before a category reaches the 0.5 threshold."""
         if not len(self.terms) or not norm.text:
             return Check(name=NAME, flagged=False, scores={}, evidence=[], error=None)
-        inside_allowed = self._allowed_reach(norm.text)
         found = [*self.terms.iter(norm.text), *self._spelled_matches(norm.text)]
-        matches = [
-            (end + 1 - len(term.word), end + 1, term)
-            for end, terms in found
-            for term in terms
-            if inside_allowed[end + 1 - len(term.word)] < end
-        ]
+        matches = [(end + 1 - len(term.word), end + 1, term) for end, terms in found for term in terms]
+        if matches:
+            reach = self._allowed_reach(norm.text)
+            if reach is not None:
+                matches = [m for m in matches if reach[m[0]] < m[1] - 1]
         if not norm.spelled_out:
             matches = [m for m in matches if not norm.crosses_clause(m[0], m[1])]
         scores: dict[str, float] = {}
@@ -145,18 +144,19 @@ class Lexicon:
             for end, terms in self.spelled.iter(run.group())
         ]
 
-    def _allowed_reach(self, text: str) -> list[int]:
-        """For each offset, the furthest end of an allowed phrase starting at or before it: a
-        match lies inside an allowed phrase when that reach covers its last character. One
-        pass, where testing each match against each phrase grew with their product."""
+    def _allowed_reach(self, text: str) -> list[int] | None:
+        """For each offset, the furthest end of an allowed phrase starting at or before it (None
+        when the text holds none): a match lies inside an allowed phrase when that reach covers
+        its last character. One pass, where testing each match against each phrase grew with
+        their product; most messages hold no allowed phrase and pay nothing."""
+        phrases = list(self.allow.iter(text)) if len(self.allow) else []
+        if not phrases:
+            return None
         reach = [-1] * (len(text) + 1)
-        if len(self.allow):
-            for end, length in self.allow.iter(text):
-                begin = end + 1 - length
-                reach[begin] = max(reach[begin], end)
-            for i in range(1, len(reach)):
-                reach[i] = max(reach[i], reach[i - 1])
-        return reach
+        for end, length in phrases:
+            begin = end + 1 - length
+            reach[begin] = max(reach[begin], end)
+        return list(accumulate(reach, max))
 
 
 def _outermost(matches: list[tuple[int, int, Term]]) -> list[tuple[int, int, Term]]:

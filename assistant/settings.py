@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     )
     llm_timeout: float = Field(20.0, gt=0, description="Seconds before one model call is abandoned.")
     llm_retries: int = Field(2, ge=0, le=10, description="Retries of a failed model call before falling back.")
+    llm_input_price: float | None = Field(
+        None, ge=0, description="Price per million prompt tokens, for the cost in eval runs (unset: cost unknown)."
+    )
+    llm_output_price: float | None = Field(
+        None, ge=0, description="Price per million completion tokens, for the cost in eval runs (unset: unknown)."
+    )
 
     no_answer_threshold: float = Field(
         0.5, ge=0, le=1, description="Top-hit confidence below which the knowledge base is taken to have no answer."

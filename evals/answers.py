@@ -25,7 +25,7 @@ from assistant.answering.service import Answerer
 from evals.dataset import load_jsonl
 from evals.metrics import latency_ms
 from evals.report import table
-from evals.suite import Ratio, Row, Scorer, Suite, Target, flag
+from evals.suite import Options, Ratio, Row, Scorer, Suite, Target, flag
 
 if TYPE_CHECKING:
     from assistant.services import Services
@@ -355,11 +355,11 @@ def _labels(row: Row) -> tuple[str, str]:
     return row["group"], row["decision"]
 
 
-def _build(services: Services) -> Target:
+def _build(services: Services, _options: Options) -> Target:
     return target(services.answerer)
 
 
-SUITE = Suite(
+SUITE: Suite[AnswerCase] = Suite(
     name="answers",
     title="Answers",
     case_model=AnswerCase,

@@ -37,20 +37,35 @@ def bars(run: Run, suite: Suite[Any]) -> list[dict[str, Any]]:
             for name, h in run.metrics["headline"].items() if name in rates]  # fmt: skip
 
 
-def breakdowns(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The suite's per-category / per-style / per-group tables: every metric that maps names
-    to numbers or to flat records of numbers, as rows × columns."""
+def breakdowns(metrics: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """The suite's per-category / per-style / per-group tables: every metric (at any depth,
+    named by its dotted path) that maps names to numbers or to flat records of numbers, or
+    lists (name, number) pairs, as rows × columns; a nested metric's own numbers are a table too."""
     out = {}
+    own = {k: v for k, v in metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    if prefix and own:
+        out[prefix.rstrip(".")] = {"columns": ["value"], "rows": {k: [v] for k, v in own.items()}}
     for name, value in metrics.items():
-        if name == "headline" or not isinstance(value, dict) or not value:
+        key = prefix + name
+        if name == "headline" or not value:
+            continue
+        if isinstance(value, list) and all(_pair(v) for v in value):
+            out[key] = {"columns": ["value"], "rows": {str(k): [v] for k, v in value}}
+        if not isinstance(value, dict):
             continue
         inner = list(value.values())
-        if all(isinstance(v, dict) and all(isinstance(x, int | float) for x in v.values()) for v in inner):
+        if all(isinstance(v, dict) and v and all(isinstance(x, int | float) for x in v.values()) for v in inner):
             columns = list(dict.fromkeys(k for v in inner for k in v))
-            out[name] = {"columns": columns, "rows": {k: [v.get(c, "") for c in columns] for k, v in value.items()}}
-        elif all(isinstance(v, int | float) for v in inner) and len(inner) > 1:
-            out[name] = {"columns": ["value"], "rows": {k: [v] for k, v in value.items()}}
+            out[key] = {"columns": columns, "rows": {k: [v.get(c, "") for c in columns] for k, v in value.items()}}
+        elif all(isinstance(v, int | float) for v in inner) and (len(inner) > 1 or prefix):
+            out[key] = {"columns": ["value"], "rows": {k: [v] for k, v in value.items()}}
+        else:
+            out.update(breakdowns(value, key + "."))
     return out
+
+
+def _pair(value: object) -> bool:
+    return isinstance(value, list | tuple) and len(value) == 2 and isinstance(value[1], int | float)
 
 
 def render(run: Run, suite: Suite[Any]) -> str:

@@ -1,25 +1,34 @@
-"""Moderation suite: per-category precision/recall/F1, risky/benign F1, confusion matrix,
-false positives, latency; the evasion suite adds catch rate by technique and look-alike
-false alarms; ``--benign FILE`` adds the false-alarm budget on ordinary traffic."""
+"""Moderation and evasion suites: per-category precision/recall/F1, risky/benign F1, confusion
+matrix, false positives, latency; the evasion suite adds catch rate by technique and look-alike
+false alarms; ``--benign FILE`` adds the false-alarm budget on ordinary traffic (per 1,000
+messages, by category and check, and the rules or n-grams behind the most false alarms)."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from assistant.moderation.engine import Moderator
-from assistant.moderation.models import CATEGORIES, SOURCES, Evidence, Source, Verdict
+from assistant.moderation.models import CATEGORIES, Evidence, Source, Verdict
 from assistant.moderation.normalize import normalize
 from evals.dataset import load_jsonl
 from evals.metrics import latency_ms, prf
-from evals.report import run_header, table, write_run
+from evals.report import table
+from evals.suite import Options, Ratio, Row, Scorer, Suite, Target, flag
+
+if TYPE_CHECKING:
+    from assistant.services import Services
 
 DEFAULT_DATA = Path(__file__).parent / "data" / "moderation.jsonl"
+EVASION_DATA = Path(__file__).parent / "data" / "moderation_evasion.jsonl"
 BATCH = 256
+#: Messages also timed one at a time (the latency a single API call sees).
+SINGLE_TIMED = 300
 #: Actions that remove a message.
 REMOVING = frozenset({"delete", "delete_and_warn", "mute"})
 
@@ -38,36 +47,6 @@ class BenignCase(BaseModel):
     """A line of ordinary traffic: every flag on it is a false alarm."""
 
     text: str
-
-
-def run(
-    moderator: Moderator, data: Path = DEFAULT_DATA, report_dir: Path | None = None, benign: Path | None = None
-) -> dict[str, Any]:
-    dataset = load_jsonl(data, ModerationCase)
-    moderator.moderate("预热")
-    cases = []
-    ordered = sorted(dataset.cases, key=lambda c: SOURCES.index(c.source))  # one source per batch
-    for start in range(0, len(ordered), BATCH):
-        chunk = ordered[start : start + BATCH]
-        began = time.perf_counter()
-        verdicts = [
-            v for source in dict.fromkeys(c.source for c in chunk)
-            for v in moderator.moderate_many([c.text for c in chunk if c.source == source], source)
-        ]  # fmt: skip
-        per_message = (time.perf_counter() - began) / max(len(chunk), 1)
-        for case, verdict in zip(chunk, verdicts, strict=True):
-            cases.append({**case.model_dump(), "predicted_risky": verdict.risky, "predicted": verdict.categories,
-                          "action": verdict.action, "rules": sorted({e.rule for e in verdict.evidence})[:5],
-                          "seconds": per_message})  # fmt: skip
-    single = [_time_one(moderator, c.text) for c in dataset.cases[:300]]
-    metrics = _metrics(cases, single)
-    metrics["dataset_errors"] = dataset.errors
-    if benign is not None:
-        metrics["false_alarms"] = false_alarm_budget(moderator, benign)
-    if report_dir is not None:
-        header = run_header("moderation", data, dataset.sha256, engine="offline")
-        write_run(report_dir, header, metrics, cases, _markdown(header, metrics, cases))
-    return metrics
 
 
 def false_alarm_budget(moderator: Moderator, benign: Path) -> dict[str, Any]:
@@ -127,12 +106,6 @@ def _behind(moderator: Moderator, text: str, verdict: Verdict) -> list[str]:
     return [e.rule for e in ruled] + grams
 
 
-def _time_one(moderator: Moderator, text: str) -> float:
-    began = time.perf_counter()
-    moderator.moderate(text)
-    return time.perf_counter() - began
-
-
 def _metrics(cases: list[dict[str, Any]], single: list[float]) -> dict[str, Any]:
     tp = sum(c["risky"] and c["predicted_risky"] for c in cases)
     fp = sum(not c["risky"] and c["predicted_risky"] for c in cases)
@@ -163,9 +136,8 @@ def _metrics(cases: list[dict[str, Any]], single: list[float]) -> dict[str, Any]
 def _confusion(cases: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """Expected primary category (or benign) → predicted primary category (or benign)."""
     matrix: dict[str, Counter[str]] = defaultdict(Counter)
-    for c in cases:
-        expected = c["categories"][0] if c["categories"] else ("risky:unknown" if c["risky"] else "benign")
-        matrix[expected][c["predicted"][0] if c["predicted"] else "benign"] += 1
+    for expected, predicted in map(_labels, cases):
+        matrix[expected][predicted] += 1
     return {k: dict(v) for k, v in sorted(matrix.items())}
 
 
@@ -219,3 +191,76 @@ def _false_alarm_markdown(budget: dict[str, Any] | None) -> list[str]:
         table([[k, v] for k, v in budget["by_check"].items()], ["check", "flagged / 1,000"]),
         table(budget["top_features"], ["rule or classifier n-gram", "false alarms"]),
     ]
+
+
+# ---- the suites ---------------------------------------------------------------------------
+
+
+def _build(services: Services, options: Options) -> Target:
+    moderator = services.moderation.moderator(options.community)
+
+    def run(cases: Sequence[ModerationCase]) -> list[Row]:
+        moderator.moderate("预热")
+        rows: list[Row] = []
+        for start in range(0, len(cases), BATCH):
+            chunk = cases[start : start + BATCH]
+            began = time.perf_counter()
+            by_source = {
+                s: moderator.moderate_many([c.text for c in chunk if c.source == s], s)
+                for s in dict.fromkeys(c.source for c in chunk)
+            }  # a case is read as who posted it
+            per_message = (time.perf_counter() - began) / max(len(chunk), 1)
+            verdicts = [by_source[c.source].pop(0) for c in chunk]
+            rows += [{"predicted_risky": v.risky, "predicted": v.categories, "action": v.action,
+                      "rules": sorted({e.rule for e in v.evidence})[:5], "seconds": per_message}
+                     for v in verdicts]  # fmt: skip
+        for row, case in zip(rows[:SINGLE_TIMED], cases, strict=False):
+            began = time.perf_counter()
+            moderator.moderate(case.text, case.source)
+            row["single_seconds"] = time.perf_counter() - began
+        return rows
+
+    return run
+
+
+def _extra(services: Services, options: Options) -> dict[str, Any]:
+    """The false-alarm budget on ``--benign`` ordinary traffic, when given."""
+    if options.benign is None:
+        return {}
+    return {"false_alarms": false_alarm_budget(services.moderation.moderator(options.community), options.benign)}
+
+
+def _risky(case: ModerationCase, actual: Row) -> dict[str, float]:
+    tp, fp = case.risky and actual["predicted_risky"], not case.risky and actual["predicted_risky"]
+    fn = case.risky and not actual["predicted_risky"]
+    right_category = bool(set(actual["predicted"]) & set(case.categories))
+    return {"tp": flag(tp), "fp": flag(fp), "fn": flag(fn), "f1_numerator": 2 * flag(tp),
+            "f1_denominator": 2 * flag(tp) + flag(fp) + flag(fn), "risky": flag(case.risky),
+            "caught_right_category": flag(case.risky and right_category),
+            "ok": flag(right_category if case.risky else not actual["predicted_risky"])}  # fmt: skip
+
+
+def _details(rows: list[Row]) -> dict[str, Any]:
+    return _metrics(rows, [r["single_seconds"] for r in rows if "single_seconds" in r])
+
+
+def _labels(row: Row) -> tuple[str, str]:
+    expected = row["categories"][0] if row["categories"] else ("risky:unknown" if row["risky"] else "benign")
+    return expected, row["predicted"][0] if row["predicted"] else "benign"
+
+
+def _suite(name: str, title: str, data: Path, headline: tuple[Ratio, ...]) -> Suite[ModerationCase]:
+    return Suite(
+        name=name, title=title, case_model=ModerationCase, default_data=data,
+        expected_fields=("risky", "categories"), build=_build, scorers=(Scorer("risky", _risky),),
+        headline=headline, passed=lambda scores: scores["ok"] == 1, details=_details,
+        markdown=_markdown, labels=_labels, extra=_extra,
+    )  # fmt: skip
+
+
+RISKY_F1 = Ratio("risky.f1", "f1_numerator", "f1_denominator")
+MODERATION = _suite("moderation", "Moderation", DEFAULT_DATA, (RISKY_F1,))
+EVASION = _suite(
+    "evasion", "Moderation evasion", EVASION_DATA,
+    (Ratio("evasion.caught_right_category", "caught_right_category", "risky"), RISKY_F1),
+)  # fmt: skip

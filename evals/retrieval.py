@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from assistant.retrieval.index import KnowledgeIndex
 from evals.metrics import latency_ms, prf
 from evals.report import table
-from evals.suite import Ratio, Row, Scorer, Suite, Target, flag
+from evals.suite import Options, Ratio, Row, Scorer, Suite, Target, flag
 
 if TYPE_CHECKING:
     from assistant.services import Services
@@ -156,11 +156,11 @@ def _markdown(header: dict[str, Any], metrics: dict[str, Any], cases: list[dict[
     )
 
 
-def _build(services: Services) -> Target:
+def _build(services: Services, _options: Options) -> Target:
     return target(services.index)
 
 
-SUITE = Suite(
+SUITE: Suite[RetrievalCase] = Suite(
     name="retrieval",
     title="Retrieval",
     case_model=RetrievalCase,

@@ -4,7 +4,6 @@ the thresholds and write the run folder (run.json, cases.jsonl, report.md, repor
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import time
@@ -13,12 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import Clock, utc_now
+from assistant.llm.base import usage_of
+from evals import dataset as datasets
 from evals import stats
-from evals.dataset import load_jsonl
-from evals.suite import Row, Suite
+from evals.suite import Options, Row, Suite
 
 if TYPE_CHECKING:
     from assistant.services import Services
+    from assistant.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,11 +45,15 @@ class Run:
         return out
 
 
-def execute(suite: Suite[Any], services: Services, data: Path | None = None, now: Clock = utc_now) -> Run:
+def execute(suite: Suite[Any], services: Services, data: Path | None = None, now: Clock = utc_now,
+            options: Options | None = None) -> Run:  # fmt: skip
     """Runs ``suite`` on ``data`` (default: the shipped file) with the task built from ``services``."""
     path = data or suite.default_data
-    dataset = load_jsonl(path, suite.case_model)
-    target = suite.build(services)
+    options = options or Options(shipped=data is None)
+    dataset = suite.read(path)
+    target = suite.build(services, options)
+    counter = usage_of(services.chat_model) if suite.uses_llm else None
+    before = counter.copy() if counter else None
     started = time.perf_counter()
     actuals = target(dataset.cases)
     seconds = time.perf_counter() - started
@@ -60,12 +65,26 @@ def execute(suite: Suite[Any], services: Services, data: Path | None = None, now
                       "scores": scores, "passed": bool(suite.passed(scores))})  # fmt: skip
         flat.append({**case.model_dump(mode="json"), **actual})
     metrics = suite.details(flat)
+    if suite.extra is not None:
+        metrics.update(suite.extra(services, options))
     metrics["headline"] = {m.name: stats.headline(m, [c["scores"] for c in cases]) for m in suite.headline}
     metrics["passed"] = sum(c["passed"] for c in cases)
     metrics["dataset_errors"] = dataset.errors
     header = _header(suite, services, path, flat, now)
     header["timing"] = {"seconds": round(seconds, 2), "per_case_ms": round(1000 * seconds / max(len(cases), 1), 2)}
+    header["tokens"] = counter.since(before) if counter and before else None
+    header["cost"] = cost(header["tokens"], services.settings)
     return Run(header, metrics, cases, flat)
+
+
+def cost(tokens: dict[str, Any] | None, settings: Settings) -> dict[str, Any] | None:
+    """What the run's tokens cost at the configured prices per million (None when a price or a
+    token count is unknown: an unknown cost is not a free one)."""
+    prices = settings.llm_input_price, settings.llm_output_price
+    if tokens is None or tokens["prompt_tokens"] is None or prices[0] is None or prices[1] is None:
+        return None
+    amount = (tokens["prompt_tokens"] * prices[0] + tokens["completion_tokens"] * prices[1]) / 1_000_000
+    return {"amount": round(amount, 6), "input_price_per_million": prices[0], "output_price_per_million": prices[1]}
 
 
 def _header(suite: Suite[Any], services: Services, path: Path, flat: list[Row], now: Clock) -> dict[str, Any]:
@@ -75,7 +94,7 @@ def _header(suite: Suite[Any], services: Services, path: Path, flat: list[Row], 
     return {
         "suite": suite.name,
         "dataset": str(path),
-        "dataset_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "dataset_sha256": datasets.sha256(path),
         "engine": "llm" if model is not None else "offline",
         "model": model.name if model is not None else None,
         "prompt_versions": sorted({r["prompt_version"] for r in flat if r.get("prompt_version")}),
@@ -119,6 +138,10 @@ def markdown(run: Run, suite: Suite[Any]) -> str:
         ["headline metric", "value", "95% CI (bootstrap)"],
     )
     parts = [suite.markdown(run.header, run.metrics, run.flat).rstrip(), "## Headline metrics", head]
+    if run.header.get("tokens"):
+        tokens, cost = run.header["tokens"], run.header.get("cost")
+        parts.append(f"Model calls {tokens['calls']}: {tokens['prompt_tokens']} prompt + {tokens['completion_tokens']} "
+                     f"completion tokens; cost {cost['amount'] if cost else 'unknown (no price set)'}")  # fmt: skip
     if run.comparison:
         comp = run.comparison
         rows = [[k, d["delta"], f"{d['ci95'][0]} – {d['ci95'][1]}"] for k, d in comp["deltas"].items()]

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from assistant.sentiment.corpus import reviews
 from assistant.sentiment.models import LABELS, Label
 from assistant.sentiment.offline import OfflineSentiment
-from evals.dataset import load_jsonl
 from evals.metrics import prf
-from evals.report import run_header, table, write_run
+from evals.report import table
+from evals.suite import Options, Ratio, Row, Scorer, Suite, Target, flag
+
+if TYPE_CHECKING:
+    from assistant.services import Services
 
 DEFAULT_DATA = Path(__file__).parent / "data" / "sentiment.jsonl"
 BATCH = 1000
@@ -29,24 +33,30 @@ class SentimentCase(BaseModel):
     phenomenon: str | None = None
 
 
-def run(engine: OfflineSentiment, data: Path = DEFAULT_DATA, report_dir: Path | None = None,
-        held_out_reviews: bool = True) -> dict[str, Any]:  # fmt: skip
-    dataset = load_jsonl(data, SentimentCase)
-    began = time.perf_counter()
-    predicted = [s for i in range(0, len(dataset.cases), BATCH)
-                 for s in engine.classify_many([c.text for c in dataset.cases[i : i + BATCH]])]  # fmt: skip
-    seconds = time.perf_counter() - began
-    cases = [{**c.model_dump(), "predicted": p.label, "score": p.score, "engine": p.engine}
-             for c, p in zip(dataset.cases, predicted, strict=True)]  # fmt: skip
-    metrics = scores(cases)
-    metrics["messages_per_second"] = round(len(cases) / seconds) if seconds else None
-    if held_out_reviews:
-        metrics["reviews_held_out"] = review_accuracy(engine)
-    metrics["dataset_errors"] = dataset.errors
-    if report_dir is not None:
-        header = run_header("sentiment", data, dataset.sha256, engine="offline")
-        write_run(report_dir, header, metrics, cases, _markdown(header, metrics, cases))
+def _build(services: Services, _options: Options) -> Target:
+    engine = services.sentiment.offline
+
+    def run(cases: Sequence[SentimentCase]) -> list[Row]:
+        began = time.perf_counter()
+        predicted = [s for i in range(0, len(cases), BATCH)
+                     for s in engine.classify_many([c.text for c in cases[i : i + BATCH]])]  # fmt: skip
+        per_message = (time.perf_counter() - began) / max(len(cases), 1)
+        return [{"predicted": p.label, "score": p.score, "engine": p.engine, "seconds": per_message}
+                for p in predicted]  # fmt: skip
+
+    return run
+
+
+def _details(rows: list[Row]) -> dict[str, Any]:
+    metrics = scores(rows)
+    seconds = sum(r["seconds"] for r in rows)
+    metrics["messages_per_second"] = round(len(rows) / seconds) if seconds else None
     return metrics
+
+
+def _extra(services: Services, options: Options) -> dict[str, Any]:
+    """Two-class accuracy on the held-out reviews, beside the shipped data only."""
+    return {"reviews_held_out": review_accuracy(services.sentiment.offline)} if options.shipped else {}
 
 
 def scores(cases: list[dict[str, Any]]) -> dict[str, Any]:
@@ -104,3 +114,35 @@ def _markdown(header: dict[str, Any], metrics: dict[str, Any], cases: list[dict[
         f"held-out reviews {metrics.get('reviews_held_out')}",
         labels, phen, f"## Wrong ({len(wrong)})", table(wrong, ["id", "text", "expected", "predicted", "score"]),
     ]) + "\n"  # fmt: skip
+
+
+def _correct(case: SentimentCase, actual: Row) -> dict[str, float]:
+    scores = {"case": 1.0, "correct": flag(case.label == actual["predicted"])}
+    for label in LABELS:  # per-label recall as headline metrics
+        scores[f"is_{label}"] = flag(case.label == label)
+        scores[f"found_{label}"] = flag(case.label == label == actual["predicted"])
+    return scores
+
+
+def _labels(row: Row) -> tuple[str, str]:
+    return row["label"], row["predicted"]
+
+
+SUITE: Suite[SentimentCase] = Suite(
+    name="sentiment",
+    title="Sentiment",
+    case_model=SentimentCase,
+    default_data=DEFAULT_DATA,
+    expected_fields=("label",),
+    build=_build,
+    scorers=(Scorer("correct", _correct),),
+    headline=(
+        Ratio("accuracy", "correct", "case"),
+        *(Ratio(f"recall_{label}", f"found_{label}", f"is_{label}") for label in LABELS),
+    ),
+    passed=lambda scores: scores["correct"] == 1,
+    details=_details,
+    markdown=_markdown,
+    labels=_labels,
+    extra=_extra,
+)

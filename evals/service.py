@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from assistant.services import Services
 from evals import compare, runner
@@ -35,8 +35,8 @@ class NotReady(RuntimeError):
 
 
 class InvalidCases(ValueError):
-    def __init__(self, details: list[dict[str, Any]]) -> None:
-        super().__init__(f"{len(details)} uploaded cases do not match the suite's case format")
+    def __init__(self, details: list[dict[str, Any]], message: str | None = None) -> None:
+        super().__init__(message or f"{len(details)} uploaded cases do not match the suite's case format")
         self.details = details
 
 
@@ -55,6 +55,9 @@ class EvalRuns:
         if baseline is not None:
             self.folder(baseline)
         if cases is not None:
+            if not SUITES[suite].uploadable:
+                reason = f"the {suite} suite runs on its shipped data only (its cases name files)"
+                raise InvalidCases([{"index": None, "reason": reason}], reason)
             self._validate(SUITES[suite].case_model, cases)
         run_id = uuid.uuid4().hex
         folder = self.root / run_id
@@ -72,11 +75,12 @@ class EvalRuns:
         return status
 
     @staticmethod
-    def _validate(model: type[BaseModel], cases: list[dict[str, Any]]) -> None:
+    def _validate(model: Any, cases: list[dict[str, Any]]) -> None:
+        adapter: TypeAdapter[Any] = TypeAdapter(model)
         details = []
         for i, case in enumerate(cases):
             try:
-                model.model_validate(case)
+                adapter.validate_python(case)
             except ValidationError as exc:
                 details.append({"index": i, "reason": str(exc).splitlines()[0] + ": " + exc.errors()[0]["msg"]})
         if details or not cases:

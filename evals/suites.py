@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from evals import answers, retrieval
-from evals.moderation_suite import EVASION, MODERATION
+from evals import answers, drafts, retrieval, sentiment, summaries
+from evals.moderation import EVASION, MODERATION
 from evals.suite import Suite
 
-SUITES: dict[str, Suite[Any]] = {s.name: s for s in (retrieval.SUITE, answers.SUITE, MODERATION, EVASION)}
+SUITES: dict[str, Suite[Any]] = {
+    s.name: s
+    for s in (retrieval.SUITE, answers.SUITE, MODERATION, EVASION, drafts.SUITE, sentiment.SUITE, summaries.SUITE)
+}

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field, ValidationError
 
 from assistant.sentiment.importers import open_log, parse_time, read_messages
 from assistant.sentiment.models import Alert, Summary
-from assistant.sentiment.service import SentimentService
-from evals.report import run_header, table, write_run
+from evals.dataset import Dataset, files
+from evals.report import table
+from evals.suite import Options, Ratio, Row, Scorer, Suite, Target
+
+if TYPE_CHECKING:
+    from assistant.services import Services
 
 DEFAULT_DATA = Path(__file__).parent / "data" / "summaries"
 #: An alert this close to a planted window counts as overlapping it (bursts start early).
@@ -94,26 +101,47 @@ def score_log(summary: Summary, facts: dict[str, Any]) -> dict[str, Any]:
     return {"planted": found, "unsupported": unsupported, "staff_at_risk": staff_at_risk}
 
 
-def run(service: SentimentService, data: Path = DEFAULT_DATA, report_dir: Path | None = None) -> dict[str, Any]:
-    cases = []
-    for log in sorted(data.glob("log*.jsonl")):
-        facts = json.loads(log.with_name(log.stem + ".facts.json").read_text(encoding="utf-8"))
-        began = time.perf_counter()
-        with open_log(str(log)) as fh:
-            summary = service.summarize(read_messages(fh), facts.get("staff", []))
-        seconds = round(time.perf_counter() - began, 3)
-        cases.append(
-            {"log": log.name, "seconds": seconds, "control": not facts.get("planted"), **score_log(summary, facts)}
-        )
-    metrics = _metrics(cases)
-    if report_dir is not None:
-        header = run_header("summaries", data, f"{len(cases)} logs", engine="offline")
-        write_run(report_dir, header, metrics, cases, _markdown(header, metrics, cases))
-    return metrics
+class LogCase(BaseModel):
+    """One authored chat log (``logNN.jsonl``) and what was planted in it (``logNN.facts.json``)."""
+
+    id: str
+    log: Path
+    staff: list[str] = Field(default_factory=list)
+    planted: list[dict[str, Any]] = Field(default_factory=list)
+    notes: str = ""
+
+
+def load(folder: Path) -> Dataset[LogCase]:
+    """Every ``log*.jsonl`` of ``folder`` with its facts file; a log whose facts are missing or
+    malformed is reported and the rest are read."""
+    cases, errors = [], []
+    for log in files(folder, "log*.jsonl"):
+        facts_file = log.with_name(log.stem + ".facts.json")
+        try:
+            facts = json.loads(facts_file.read_text(encoding="utf-8"))
+            cases.append(LogCase.model_validate({**facts, "id": log.stem, "log": log}))
+        except (OSError, json.JSONDecodeError, ValidationError) as exc:
+            errors.append(f"{facts_file}: {str(exc).splitlines()[0]}")
+    return Dataset(path=folder, cases=cases, errors=errors)
+
+
+def _build(services: Services, _options: Options) -> Target:
+    def run(cases: Sequence[LogCase]) -> list[Row]:
+        rows = []
+        for case in cases:
+            began = time.perf_counter()
+            with open_log(str(case.log)) as fh:
+                summary = services.sentiment.summarize(read_messages(fh), case.staff)
+            seconds = round(time.perf_counter() - began, 3)
+            scored = score_log(summary, {"staff": case.staff, "planted": case.planted})
+            rows.append({"seconds": seconds, "control": not case.planted, "facts": scored.pop("planted"), **scored})
+        return rows
+
+    return run
 
 
 def _metrics(cases: list[dict[str, Any]]) -> dict[str, Any]:
-    facts = [f for c in cases for f in c["planted"]]
+    facts = [f for c in cases for f in c["facts"]]
     by_kind: dict[str, list[bool]] = {}
     for f in facts:
         by_kind.setdefault(f["kind"], []).append(f["surfaced"])
@@ -129,7 +157,7 @@ def _metrics(cases: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _markdown(header: dict[str, Any], metrics: dict[str, Any], cases: list[dict[str, Any]]) -> str:
-    rows = [[c["log"], " ".join(f"{f['kind']}:{'✓' if f['surfaced'] else '✗'}" for f in c["planted"]) or "control",
+    rows = [[c["id"], " ".join(f"{f['kind']}:{'✓' if f['surfaced'] else '✗'}" for f in c["facts"]) or "control",
              "; ".join(c["unsupported"]), ",".join(c["staff_at_risk"])] for c in cases]  # fmt: skip
     return "\n\n".join([
         f"# Summaries eval — {header['created']}",
@@ -138,3 +166,37 @@ def _markdown(header: dict[str, Any], metrics: dict[str, Any], cases: list[dict[
         f"unsupported claims **{metrics['unsupported_claims']}**; staff at risk {metrics['staff_at_risk']}",
         table(rows, ["log", "planted", "unsupported claims", "staff at risk"]),
     ]) + "\n"  # fmt: skip
+
+
+def _counts(case: LogCase, actual: Row) -> dict[str, float]:
+    return {
+        "planted": float(len(actual["facts"])),
+        "surfaced": float(sum(f["surfaced"] for f in actual["facts"])),
+        "unsupported": float(len(actual["unsupported"])),
+        "staff_at_risk": float(len(actual["staff_at_risk"])),
+    }
+
+
+def _passed(scores: dict[str, float]) -> bool:
+    return scores["surfaced"] == scores["planted"] and not scores["unsupported"] and not scores["staff_at_risk"]
+
+
+SUITE: Suite[LogCase] = Suite(
+    name="summaries",
+    title="Summaries",
+    case_model=LogCase,
+    default_data=DEFAULT_DATA,
+    expected_fields=("planted", "staff"),
+    build=_build,
+    scorers=(Scorer("counts", _counts),),
+    headline=(
+        Ratio("surfaced_rate", "surfaced", "planted"),
+        Ratio("unsupported_claims", "unsupported", higher_is_better=False),
+        Ratio("staff_at_risk", "staff_at_risk", higher_is_better=False),
+    ),
+    passed=_passed,
+    details=_metrics,
+    markdown=_markdown,
+    load=load,
+    uploadable=False,
+)

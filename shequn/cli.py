@@ -36,8 +36,8 @@ app.add_typer(moderation_app, name="moderation")
 app.add_typer(faq_app, name="faq")
 app.add_typer(cli_keys.keys_app, name="keys")
 app.command("audit")(cli_keys.audit)
-cli_sentiment.install(app, eval_app)
-register_drafting(app, eval_app)
+cli_sentiment.install(app)
+register_drafting(app)
 
 #: Below this many messages per process, forking and pickling cost more than they save.
 MIN_MESSAGES_PER_WORKER = 500
@@ -421,31 +421,6 @@ def serve(
     app = create_app(settings, services)
     services.index.tokenizer.load_dictionary()  # paid at start, not during some member's question
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
-
-
-@eval_app.command("moderation")
-def eval_moderation(
-    data: Annotated[Path | None, typer.Option(help="JSONL cases: {id, text, risky, categories}.")] = None,
-    report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
-    community: Community = None,
-    benign: Annotated[
-        Path | None, typer.Option(help="Ordinary traffic, {text} lines: adds false alarms per 1,000 messages.")
-    ] = None,
-) -> None:
-    """Per-category P/R/F1, risky F1, confusion, false positives, latency (and evasion stats)."""
-    from evals import moderation
-
-    folder = report or _default_report_dir("moderation")
-    metrics = moderation.run(
-        _services().moderation.moderator(community), data or moderation.DEFAULT_DATA, folder, benign
-    )
-    typer.echo(dumps(metrics))
-    typer.echo(f"report: {folder / 'report.md'}", err=True)
-
-
-def _default_report_dir(suite: str) -> Path:
-    stamp = _services().now().strftime("%Y%m%dT%H%M%SZ")
-    return _settings().data_dir / "reports" / f"{suite}-{stamp}"
 
 
 def _finish(counts: dict[str, int]) -> None:

@@ -7,7 +7,6 @@ allow the change)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 import time
 from pathlib import Path
@@ -310,39 +309,10 @@ def worker(
         time.sleep(interval)
 
 
-def eval_drafts(
-    data: Annotated[Path | None, typer.Option(help="JSONL briefs (design.md §4 drafting format).")] = None,
-    posts: Annotated[Path | None, typer.Option(help="JSONL posts {id, text, community, violation|null}.")] = None,
-    report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
-    knowledge: Annotated[
-        Path | None, typer.Option(help="Knowledge to ingest first (default: the sample knowledge/).")
-    ] = None,
-) -> None:
-    """Offline drafts pass every check with every required fact; planted violations stopped by the right check."""
-    from assistant.knowledge.loader import load_knowledge
-    from assistant.services import Services
-    from assistant.settings import get_settings
-    from evals import drafts
-
-    settings = get_settings()
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = report or settings.data_dir / "reports" / f"drafts-{stamp}"
-    folder.mkdir(parents=True, exist_ok=True)
-    # its own database: posts in the operator's queue must not change what the suite measures
-    isolated = settings.model_copy(update={"database_url": f"sqlite:///{(folder / 'eval.db').resolve()}"})
-    services = Services.from_settings(isolated, log=False)
-    services.ingest(load_knowledge(knowledge or settings.knowledge_dir))
-    drafter = services.drafter
-    metrics = drafts.run(drafter, data or drafts.DEFAULT_DATA, posts or drafts.DEFAULT_POSTS, folder)
-    typer.echo(json.dumps(metrics, ensure_ascii=False))
-    typer.echo(f"report: {folder / 'report.md'}", err=True)
-
-
-def register(app: typer.Typer, eval_app: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
     """Adds the drafting commands to the ``shequn`` app."""
     app.command("calendar")(calendar)
     app.command("draft")(draft)
     app.command("worker")(worker)
     app.add_typer(drafts_app, name="drafts")
     app.add_typer(plan_app, name="plan")
-    eval_app.command("drafts")(eval_drafts)

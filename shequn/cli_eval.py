@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from assistant.llm.base import ChatModel
     from assistant.services import Services
     from evals.runner import Run
-    from evals.suite import Suite
+    from evals.suite import Options, Suite
 
 eval_app = typer.Typer(
     no_args_is_help=True, help="Offline evaluation suites; metrics JSON on stdout, reports in --report."
@@ -30,6 +30,7 @@ Knowledge = Annotated[Path | None, typer.Option(help="Knowledge to ingest first 
 Baseline = Annotated[Path | None, typer.Option(help="A earlier --report folder to compare with, case by case.")]
 Gate = Annotated[bool, typer.Option(help="Exit 1 when a metric is outside evals/thresholds.toml or regressed.")]
 Thresholds = Annotated[Path | None, typer.Option(help="Thresholds file (default: evals/thresholds.toml).")]
+Community = Annotated[str | None, typer.Option("--community", "-c", help="Run under this community's policy.")]
 
 
 def _services(chat_model: ChatModel | None = None, offline: bool = False) -> Services:
@@ -60,15 +61,18 @@ def _chat_model(record: Path | None, replay: Path | None) -> ChatModel | None:
     return None
 
 
-def _run(suite: Suite[Any], services: Services, data: Path | None, knowledge: Path | None) -> Run:
+def _run(suite: Suite[Any], services: Services, data: Path | None, knowledge: Path | None,
+         options: Options | None = None) -> Run:  # fmt: skip
     from assistant.knowledge.loader import load_knowledge
     from assistant.llm.recorded import NotRecorded
     from evals import runner
 
     if suite.needs_knowledge:
         services.ingest(load_knowledge(knowledge or services.settings.knowledge_dir))
+    if options is not None and options.community is not None:
+        services.communities.resolve(options.community)  # a bad or unknown name: one line, exit 2
     try:
-        return runner.execute(suite, services, data, services.now)
+        return runner.execute(suite, services, data, services.now, options)
     except NotRecorded as exc:
         raise ValueError(f"replay: {exc}") from exc
 
@@ -96,15 +100,70 @@ def _finish(run: Run, suite: Suite[Any], services: Services, report: Path | None
     return run.gate is None or bool(run.gate["passed"])
 
 
+def _one(name: str, data: Path | None, report: Path | None, knowledge: Path | None, baseline: Path | None,
+         gate: bool, thresholds: Path | None, options: Options | None = None) -> None:  # fmt: skip
+    """One suite offline: run, compare, gate, write, print."""
+    from evals.suites import SUITES
+
+    suite = SUITES[name]
+    services = _services(offline=True)  # these suites measure the offline engines
+    run = _run(suite, services, data, knowledge, options)
+    _print(run, _finish(run, suite, services, report, baseline, gate, thresholds))
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(data: Data = None, report: Report = None, knowledge: Knowledge = None, baseline: Baseline = None,
                    gate: Gate = False, thresholds: Thresholds = None) -> None:  # fmt: skip
     """Recall@1/@5, MRR, no-answer detection and latency of knowledge search."""
-    from evals.suites import SUITES
+    _one("retrieval", data, report, knowledge, baseline, gate, thresholds)
 
-    suite, services = SUITES["retrieval"], _services()
-    run = _run(suite, services, data, knowledge)
-    _print(run, _finish(run, suite, services, report, baseline, gate, thresholds))
+
+@eval_app.command("moderation")
+def eval_moderation(
+    data: Data = None, report: Report = None, baseline: Baseline = None, gate: Gate = False,
+    thresholds: Thresholds = None, community: Community = None,
+    benign: Annotated[
+        Path | None, typer.Option(help="Ordinary traffic, {text} lines: adds false alarms per 1,000 messages.")
+    ] = None,
+) -> None:  # fmt: skip
+    """Per-category P/R/F1, risky F1, confusion, false positives, latency (and evasion stats);
+    with --benign the false-alarm budget on ordinary traffic."""
+    from evals.suite import Options
+
+    options = Options(community=community, benign=benign, shipped=data is None)
+    _one("moderation", data, report, None, baseline, gate, thresholds, options)
+
+
+@eval_app.command("evasion")
+def eval_evasion(data: Data = None, report: Report = None, baseline: Baseline = None, gate: Gate = False,
+                 thresholds: Thresholds = None, community: Community = None) -> None:  # fmt: skip
+    """Disguised risky messages caught in the right category, by technique; look-alike false alarms."""
+    from evals.suite import Options
+
+    _one("evasion", data, report, None, baseline, gate, thresholds, Options(community=community, shipped=data is None))
+
+
+@eval_app.command("drafts")
+def eval_drafts(data: Data = None, report: Report = None, knowledge: Knowledge = None, baseline: Baseline = None,
+                gate: Gate = False, thresholds: Thresholds = None) -> None:  # fmt: skip
+    """Offline drafts pass every check with every required fact; planted violations stopped by the
+    right check; clean posts pass. --data: a JSONL of briefs and/or posts, or a folder of them."""
+    _one("drafts", data, report, knowledge, baseline, gate, thresholds)
+
+
+@eval_app.command("sentiment")
+def eval_sentiment(data: Data = None, report: Report = None, baseline: Baseline = None, gate: Gate = False,
+                   thresholds: Thresholds = None) -> None:  # fmt: skip
+    """Accuracy, macro-F1, per-label P/R/F1, confusion, per phenomenon; held-out review accuracy."""
+    _one("sentiment", data, report, None, baseline, gate, thresholds)
+
+
+@eval_app.command("summaries")
+def eval_summaries(data: Data = None, report: Report = None, baseline: Baseline = None, gate: Gate = False,
+                   thresholds: Thresholds = None) -> None:  # fmt: skip
+    """Planted facts surfaced, unsupported claims, staff never at risk (--data: a folder of
+    logNN.jsonl + logNN.facts.json)."""
+    _one("summaries", data, report, None, baseline, gate, thresholds)
 
 
 @eval_app.command("answers")

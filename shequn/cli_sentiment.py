@@ -1,4 +1,4 @@
-"""``shequn sentiment classify|summarize|train`` and the ``sentiment``/``summaries`` eval suites.
+"""``shequn sentiment classify|summarize|train`` (the ``sentiment``/``summaries`` suites are in ``shequn eval``).
 
 Exit codes: 0 done; 1 done but some input lines were bad (each reported); 2 unusable input
 (no text, unknown format, nothing in the window, unreadable file)."""
@@ -20,11 +20,9 @@ if TYPE_CHECKING:
 sentiment_app = typer.Typer(no_args_is_help=True, help="Per-message sentiment and chat-log summaries.")
 
 
-def install(app: typer.Typer, eval_app: typer.Typer) -> None:
-    """Adds ``shequn sentiment …`` and the two eval suites to the main CLI."""
+def install(app: typer.Typer) -> None:
+    """Adds ``shequn sentiment …`` to the main CLI."""
     app.add_typer(sentiment_app, name="sentiment")
-    eval_app.command("sentiment")(eval_sentiment)
-    eval_app.command("summaries")(eval_summaries)
 
 
 def _settings() -> Any:
@@ -149,31 +147,3 @@ def train(
     model = fit(texts, labels, weights)
     model.save(output)
     typer.echo(dumps({"model": str(output), "skipped_lines": len(errors), **model.meta}))
-
-
-def eval_sentiment(
-    data: Annotated[Path | None, typer.Option(help="JSONL cases: {id, text, label, phenomenon?}.")] = None,
-    report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
-) -> None:
-    """Accuracy, macro-F1, per-label P/R/F1, confusion, per phenomenon; held-out review accuracy."""
-    from assistant.sentiment.offline import OfflineSentiment
-    from evals import sentiment
-    from shequn.cli import _default_report_dir
-
-    folder = report or _default_report_dir("sentiment")
-    metrics = sentiment.run(OfflineSentiment(), data or sentiment.DEFAULT_DATA, folder, held_out_reviews=data is None)
-    typer.echo(dumps(metrics))
-    typer.echo(f"report: {folder / 'report.md'}", err=True)
-
-
-def eval_summaries(
-    data: Annotated[Path | None, typer.Option(help="Folder of logNN.jsonl + logNN.facts.json.")] = None,
-    report: Annotated[Path | None, typer.Option(help="Folder for metrics.json, cases.jsonl and report.md.")] = None,
-) -> None:
-    """Planted facts surfaced, unsupported claims, staff never at risk, over authored chat logs."""
-    from evals import summaries
-    from shequn.cli import _default_report_dir
-
-    folder = report or _default_report_dir("summaries")
-    typer.echo(dumps(summaries.run(_service(), data or summaries.DEFAULT_DATA, folder)))
-    typer.echo(f"report: {folder / 'report.md'}", err=True)

@@ -30,6 +30,12 @@ def _vector(text: str) -> list[float]:
     return vec
 
 
+def usage(body: dict[str, Any], content: str) -> dict[str, int]:
+    """The stub's token counts: one token a character of the messages and of the reply."""
+    prompt = sum(len(m.get("content") or "") for m in body["messages"])
+    return {"prompt_tokens": prompt, "completion_tokens": len(content), "total_tokens": prompt + len(content)}
+
+
 class Stub:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
@@ -55,7 +61,7 @@ class Stub:
             return JSONResponse({
                 "id": "stub", "object": "chat.completion", "created": 0, "model": body["model"],
                 "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                "usage": usage(body, content),
             })  # fmt: skip
 
         @self.app.post("/v1/embeddings")

@@ -16,12 +16,12 @@ from tests.test_eval_data import bigrams, jaccard
 
 TRAIN = Path(__file__).resolve().parent.parent / "assistant" / "moderation" / "data" / "train"
 NEAR_COPY = 0.4
-HOLDOUT = drafts.DEFAULT_POSTS.with_name("draft_posts_holdout.jsonl")
+HOLDOUT = drafts.HOLDOUT
 
 
 def test_suite_size_and_coverage() -> None:
-    briefs = load_jsonl(drafts.DEFAULT_DATA, drafts.BriefCase)
-    posts = load_jsonl(drafts.DEFAULT_POSTS, drafts.PostCase)
+    briefs = load_jsonl(drafts.BRIEFS, drafts.BriefCase)
+    posts = load_jsonl(drafts.POSTS, drafts.PostCase)
     assert briefs.errors == [] and posts.errors == []
     assert len(briefs.cases) >= 120
     assert {c.kind for c in briefs.cases} == set(ScriptKind.__args__)  # type: ignore[attr-defined]
@@ -38,7 +38,7 @@ def test_no_post_copies_a_script_or_a_training_line() -> None:
     for file in sorted(TRAIN.glob("*.jsonl")):
         sources += [bigrams(json.loads(line)["text"]) for line in file.read_text("utf-8").splitlines() if line]
     copies = []
-    posts = [*load_jsonl(drafts.DEFAULT_POSTS, drafts.PostCase).cases, *load_jsonl(HOLDOUT, drafts.PostCase).cases]
+    posts = [*load_jsonl(drafts.POSTS, drafts.PostCase).cases, *load_jsonl(HOLDOUT, drafts.PostCase).cases]
     for case in posts:
         post = bigrams(case.text)
         closest = max(jaccard(post, s) for s in sources)

@@ -81,6 +81,8 @@ def test_bad_requests_get_the_error_shape(served: tuple[TestClient, Services]) -
     bad = client.post("/v1/evals/runs", json={"suite": "retrieval", "cases": [{"id": "x", "question": "q"}, {"id": 1}]})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_cases"
     assert [d["index"] for d in bad.json()["error"]["details"]] == [1]
+    files = client.post("/v1/evals/runs", json={"suite": "summaries", "cases": [{"id": "x", "log": "/etc/passwd"}]})
+    assert files.status_code == 422 and "shipped data only" in files.json()["error"]["message"]
     for path in ("/v1/evals/runs/..%5C..%5Cetc", "/v1/evals/runs/0123456789abcdef0123456789abcdef/report"):
         missing = client.get(path)
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_run", path

@@ -87,3 +87,63 @@ def test_the_shipped_recording_replays_the_llm_path_offline(tmp_path: Path) -> N
     assert "output does not match Draft" in reasons and "cites no retrieved entry" in reasons
     llm_answers = [c for c in cases if c["actual"]["engine"] == "llm" and c["actual"]["decision"] == "answer"]
     assert llm_answers and all(c["actual"]["cited"] for c in llm_answers)
+
+
+def _answers_slice(tmp_path: Path, n: int = 12) -> Path:
+    data = tmp_path / "cases.jsonl"
+    lines = (PROJECT_ROOT / "evals" / "data" / "answers.jsonl").read_text(encoding="utf-8").splitlines()
+    data.write_text("\n".join(lines[:n]) + "\n", encoding="utf-8")
+    return data
+
+
+def test_tokens_and_cost_of_a_run_come_from_the_servers_usage(tmp_path: Path) -> None:
+    from tests.record_answers import reply
+    from tests.stub_openai import serve_stub, usage
+
+    data, folder = _answers_slice(tmp_path), tmp_path / "recording"
+    with serve_stub() as (stub, url):
+        stub.chat_reply = reply
+        out = run_cli("eval", "answers", "--data", str(data), "--record", str(folder), "--report", str(tmp_path / "r1"),
+                      data_dir=tmp_path / "d", SHEQUN_LLM="openai", SHEQUN_OPENAI_BASE_URL=url, SHEQUN_CHAT_MODEL=MODEL,
+                      SHEQUN_LLM_RETRIES="0", SHEQUN_LLM_INPUT_PRICE="2.5", SHEQUN_LLM_OUTPUT_PRICE="10")  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        chats = [r for r in stub.requests if "messages" in r]
+    served = [usage(r, _content(r)) for r in chats]
+    prompt, completion = sum(u["prompt_tokens"] for u in served), sum(u["completion_tokens"] for u in served)
+    run = json.loads((tmp_path / "r1" / "run.json").read_text(encoding="utf-8"))
+    assert chats and run["tokens"] == {"calls": len(chats), "prompt_tokens": prompt, "completion_tokens": completion,
+                                       "total_tokens": prompt + completion}  # fmt: skip
+    assert run["cost"] == {"amount": round((prompt * 2.5 + completion * 10) / 1e6, 6),
+                           "input_price_per_million": 2.5, "output_price_per_million": 10.0}  # fmt: skip
+    assert "model calls" in (tmp_path / "r1" / "report.html").read_text(encoding="utf-8")
+
+    replayed = run_cli("eval", "answers", "--data", str(data), "--replay", str(folder), "--report",
+                       str(tmp_path / "r2"), data_dir=tmp_path / "d")  # fmt: skip
+    assert replayed.returncode == 0, replayed.stderr
+    again = json.loads((tmp_path / "r2" / "run.json").read_text(encoding="utf-8"))
+    assert again["tokens"] == run["tokens"] and again["cost"] is None  # no price set: unknown, not free
+
+    entries = [json.loads(line) for line in (folder / "requests.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert all("usage" in e for e in entries)
+    (folder / "requests.jsonl").write_text("".join(json.dumps({k: v for k, v in e.items() if k != "usage"}) + "\n"
+                                                   for e in entries), encoding="utf-8")  # fmt: skip
+    old = run_cli("eval", "answers", "--data", str(data), "--replay", str(folder), "--report", str(tmp_path / "r3"),
+                  data_dir=tmp_path / "d", SHEQUN_LLM_INPUT_PRICE="2.5", SHEQUN_LLM_OUTPUT_PRICE="10")  # fmt: skip
+    assert old.returncode == 0, old.stderr
+    unknown = json.loads((tmp_path / "r3" / "run.json").read_text(encoding="utf-8"))
+    assert unknown["tokens"] == {"calls": len(chats), "prompt_tokens": None, "completion_tokens": None,
+                                 "total_tokens": None} and unknown["cost"] is None  # fmt: skip
+
+
+def _content(request: dict) -> str:
+    from tests.record_answers import reply
+
+    return json.dumps(reply(request), ensure_ascii=False)
+
+
+def test_an_offline_run_has_no_tokens(tmp_path: Path) -> None:
+    out = run_cli("eval", "answers", "--data", str(_answers_slice(tmp_path, 3)), "--report", str(tmp_path / "r"),
+                  data_dir=tmp_path / "d")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    run = json.loads((tmp_path / "r" / "run.json").read_text(encoding="utf-8"))
+    assert run["engine"] == "offline" and run["tokens"] is None and run["cost"] is None

@@ -3,8 +3,6 @@ facts matched (or not) against a real summary of a small authored log."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant.sentiment.importers import open_log, read_messages
@@ -52,16 +50,3 @@ def test_planted_facts_in_the_log_are_surfaced_and_absent_ones_are_not(summary: 
 def test_a_control_log_makes_every_claim_unsupported(summary: Summary) -> None:
     result = score_log(summary, {"staff": ["运营小助手"], "planted": []})
     assert {claim.split("@")[0] for claim in result["unsupported"]} >= {"complaint_cluster", "risk_wave"}
-
-
-def test_summaries_suite_runs_over_a_folder(tmp_path: Path) -> None:
-    from evals import summaries
-
-    folder = tmp_path / "logs"
-    folder.mkdir()
-    chat_log(folder / "log01.jsonl")
-    (folder / "log01.facts.json").write_text('{"staff": ["运营小助手"], "planted": []}', encoding="utf-8")
-    settings = make_settings(tmp_path)
-    metrics = summaries.run(Services(settings).sentiment, folder, tmp_path / "report")
-    assert metrics["logs"] == 1 and metrics["control_logs"] == 1 and metrics["unsupported_claims"] >= 2
-    assert (tmp_path / "report" / "report.md").read_text(encoding="utf-8").startswith("# Summaries eval")

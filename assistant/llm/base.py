@@ -6,10 +6,11 @@ output — surfaces as ``LLMUnavailable`` so callers fall back in one place."""
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -25,6 +26,48 @@ class ChatModel(Protocol):
     def name(self) -> str: ...
 
     def complete(self, messages: list[dict[str, str]], schema: type[T]) -> T: ...
+
+
+@dataclass
+class Usage:
+    """Tokens a model reported (``usage`` of an OpenAI-compatible response), summed over the
+    calls it answered. A call whose tokens are unknown (a server that reports none, a recording
+    made before usage was recorded) is counted apart: a sum over it is unknown, not zero."""
+
+    calls: int = 0
+    unknown_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, prompt_tokens: int | None, completion_tokens: int | None) -> None:
+        with self._lock:
+            self.calls += 1
+            if prompt_tokens is None or completion_tokens is None:
+                self.unknown_calls += 1
+            else:
+                self.prompt_tokens += prompt_tokens
+                self.completion_tokens += completion_tokens
+
+    def copy(self) -> Usage:
+        with self._lock:
+            return Usage(self.calls, self.unknown_calls, self.prompt_tokens, self.completion_tokens)
+
+    def since(self, before: Usage) -> dict[str, Any]:
+        """What was used after ``before`` (a ``copy()``): calls, and the token sums or None."""
+        now = self.copy()
+        known = now.unknown_calls == before.unknown_calls
+        prompt, completion = now.prompt_tokens - before.prompt_tokens, now.completion_tokens - before.completion_tokens
+        return {"calls": now.calls - before.calls, "prompt_tokens": prompt if known else None,
+                "completion_tokens": completion if known else None,
+                "total_tokens": prompt + completion if known else None}  # fmt: skip
+
+
+def usage_of(model: object) -> Usage | None:
+    """The model's token counter, when it keeps one (the OpenAI-compatible client and the
+    recording/replaying wrappers do; a fake does not)."""
+    usage = getattr(model, "usage", None)
+    return usage if isinstance(usage, Usage) else None
 
 
 @dataclass

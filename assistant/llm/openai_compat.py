@@ -4,7 +4,7 @@ DashScope/Qwen, Ollama, vLLM) selected by base URL, key and model in settings.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ import openai
 from pydantic import ValidationError
 
 from assistant.llm import check_allowed
-from assistant.llm.base import LLMUnavailable, T
+from assistant.llm.base import LLMUnavailable, T, Usage
 from assistant.settings import Settings
 
 
@@ -26,6 +26,8 @@ class OpenAIChatModel:
     client: openai.OpenAI
     model: str
     method: str = "json_schema"
+    #: Tokens of every response (a failed call that got no response used none).
+    usage: Usage = field(default_factory=Usage)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIChatModel:
@@ -45,6 +47,8 @@ class OpenAIChatModel:
             )
         except openai.OpenAIError as exc:
             raise LLMUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        tokens = response.usage
+        self.usage.add(tokens.prompt_tokens if tokens else None, tokens.completion_tokens if tokens else None)
         if not response.choices:
             raise LLMUnavailable("empty response")
         message = response.choices[0].message

@@ -4,8 +4,9 @@ gave back (the validated output, or the failure the engine fell back on); ``Repl
 serves them back offline and fails loudly on a request that was never recorded, so a changed
 prompt cannot silently replay stale answers.
 
-Only messages, schema names and outputs are written: the wrapper never sees the client, its
-key or its headers."""
+Only messages, schema names, outputs and the tokens the model reported are written: the
+wrapper never sees the client, its key or its headers. Replayed calls count the recorded
+tokens; a recording made before tokens were recorded gives unknown (None) sums, not 0."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.llm.base import ChatModel, LLMUnavailable, T
+from assistant.llm.base import ChatModel, LLMUnavailable, T, Usage, usage_of
 
 REQUESTS = "requests.jsonl"
 #: A shipped recording may be gzipped (the prompts repeat: 2.5 MB → ~0.2 MB).
@@ -40,6 +41,7 @@ class RecordingChatModel:
 
     inner: ChatModel
     folder: Path
+    usage: Usage = field(default_factory=Usage)
     _seen: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -54,13 +56,26 @@ class RecordingChatModel:
     def complete(self, messages: list[dict[str, str]], schema: type[T]) -> T:
         key = request_key(messages, schema)
         entry: dict[str, Any] = {"key": key, "schema": schema.__name__, "messages": messages}
+        counter = usage_of(self.inner)
+        before = counter.copy() if counter else None
         try:
             output = self.inner.complete(messages, schema)
         except LLMUnavailable as exc:
-            self._write(key, {**entry, "error": str(exc)})
+            self._write(key, {**entry, "error": str(exc), **self._used(counter, before)})
             raise
-        self._write(key, {**entry, "output": output.model_dump(mode="json")})
+        self._write(key, {**entry, "output": output.model_dump(mode="json"), **self._used(counter, before)})
         return output
+
+    def _used(self, counter: Usage | None, before: Usage | None) -> dict[str, Any]:
+        """``{"usage": {...}}`` for the entry (tokens of this call), counted here too; nothing
+        when the inner model keeps no count."""
+        if counter is None or before is None:
+            self.usage.add(None, None)
+            return {}
+        used = counter.since(before)
+        tokens = {"prompt_tokens": used["prompt_tokens"], "completion_tokens": used["completion_tokens"]}
+        self.usage.add(tokens["prompt_tokens"], tokens["completion_tokens"])
+        return {"usage": tokens}
 
     def _write(self, key: str, entry: dict[str, Any]) -> None:
         if key in self._seen:  # temperature 0: the first answer to a request is the answer
@@ -77,6 +92,7 @@ class ReplayChatModel:
         meta = json.loads((folder / MODEL).read_text(encoding="utf-8")) if (folder / MODEL).is_file() else {}
         self.name = str(meta.get("model", "replay"))
         self.folder = folder
+        self.usage = Usage()
         self._entries: dict[str, dict[str, Any]] = {}
         for line in _lines(folder):
             if line.strip():
@@ -88,6 +104,8 @@ class ReplayChatModel:
         if entry is None:
             preview = messages[-1]["content"][:80] if messages else ""
             raise NotRecorded(f"{self.folder}: no recorded {schema.__name__} request like {preview!r}")
+        tokens = entry.get("usage") or {}
+        self.usage.add(tokens.get("prompt_tokens"), tokens.get("completion_tokens"))
         if "error" in entry:
             raise LLMUnavailable(entry["error"])
         return schema.model_validate(entry["output"])

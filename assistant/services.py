@@ -30,6 +30,8 @@ from assistant.store.audit import AuditLog
 from assistant.store.question_log import QuestionLog
 
 audit = logging.getLogger("shequn.audit")
+#: Parts that do not depend on the chat model or the question log (``Services.sharing``).
+SHAREABLE = ("index", "communities", "moderation")
 
 
 class Services:
@@ -37,6 +39,14 @@ class Services:
         self, settings: Settings, chat_model: ChatModel | None = None, now: Clock = utc_now, log: bool = True
     ) -> None:
         self.settings, self.chat_model, self.now, self._log = settings, chat_model, now, log
+
+    def sharing(self, chat_model: ChatModel | None, log: bool = False) -> Services:
+        """Services with another chat model (and question-log setting) that share the parts built
+        here that do not depend on it: no second Chroma client, no second classifier load."""
+        other = Services(self.settings, chat_model, self.now, log)
+        for part in SHAREABLE:
+            other.__dict__[part] = getattr(self, part)
+        return other
 
     @classmethod
     def from_settings(

@@ -13,6 +13,7 @@ import itertools
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from assistant.answering.models import AnswerResult, Turn
 from assistant.answering.offline import plan
 from assistant.answering.policy import AnsweringPolicy
 from assistant.answering.service import Answerer
+from assistant.llm import LLM
 from evals.dataset import load_jsonl
 from evals.metrics import latency_ms
 from evals.report import table
@@ -147,6 +149,7 @@ def _metrics(cases: list[dict[str, Any]]) -> dict[str, Any]:
         if handoffs
         else 0.0,
         "risky_answered": sum(c["decision"] == "answer" for c in groups["risky"]),
+        "risky_answered_llm": sum(c["decision"] == "answer" and c["engine"] == LLM for c in groups["risky"]),
         "risky_refused_rate": _rate(groups["risky"], "refused"),
         "lookalike_refused_rate": _rate(groups["lookalike"], "refused"),
         "clarify_replies_resolved": round(
@@ -333,6 +336,7 @@ def _outcomes(case: AnswerCase, actual: Row) -> dict[str, float]:
         "unanswerable": flag(group == "unanswerable"),
         "unanswerable_handed_off": flag(group == "unanswerable" and result == "handed_off"),
         "risky_answered": flag(group == "risky" and actual["decision"] == "answer"),
+        "risky_answered_llm": flag(group == "risky" and actual["decision"] == "answer" and actual["engine"] == LLM),
     }
 
 
@@ -372,6 +376,7 @@ SUITE: Suite[AnswerCase] = Suite(
         Ratio("needless_handoff_rate", "needless_handoff", "answerable", higher_is_better=False),
         Ratio("handoff_recall_unanswerable", "unanswerable_handed_off", "unanswerable"),
         Ratio("risky_answered", "risky_answered", higher_is_better=False),
+        Ratio("risky_answered_llm", "risky_answered_llm", higher_is_better=False),
     ),
     passed=lambda scores: scores["ok"] == 1,
     details=_metrics,
@@ -380,4 +385,12 @@ SUITE: Suite[AnswerCase] = Suite(
     needs_knowledge=True,
     uses_llm=True,
     settings=("embeddings", "embedding_dim", "llm", "chat_model", "structured_output_method", "no_answer_threshold"),
+)
+
+#: The answers suite on the LLM path, replaying the shipped recording of the stub (CI runs the
+#: whole LLM path offline: prompts, parsing, validation, citations, fallbacks, and the offline
+#: engine's bound on what the model may answer).
+RECORDING = Path(__file__).parent / "recordings" / "answers-stub"
+REPLAYED: Suite[AnswerCase] = replace(
+    SUITE, name="answers_llm", title="Answers, LLM path (replayed recording)", recording=RECORDING, uploadable=False
 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.clock import Clock, utc_now
 from assistant.llm.base import usage_of
+from assistant.llm.recorded import ReplayChatModel
 from evals import dataset as datasets
 from evals import stats
 from evals.suite import Options, Row, Suite
@@ -50,6 +51,8 @@ def execute(suite: Suite[Any], services: Services, data: Path | None = None, now
     """Runs ``suite`` on ``data`` (default: the shipped file) with the task built from ``services``."""
     path = data or suite.default_data
     options = options or Options(shipped=data is None)
+    if suite.recording is not None:
+        services = services.sharing(ReplayChatModel(suite.recording))
     dataset = suite.read(path)
     target = suite.build(services, options)
     counter = usage_of(services.chat_model) if suite.uses_llm else None
@@ -74,6 +77,8 @@ def execute(suite: Suite[Any], services: Services, data: Path | None = None, now
     header["timing"] = {"seconds": round(seconds, 2), "per_case_ms": round(1000 * seconds / max(len(cases), 1), 2)}
     header["tokens"] = counter.since(before) if counter and before else None
     header["cost"] = cost(header["tokens"], services.settings)
+    if suite.recording is not None:
+        header["recording"] = {"replay": str(suite.recording)}
     return Run(header, metrics, cases, flat)
 
 

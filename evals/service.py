@@ -22,8 +22,6 @@ from evals import compare, runner
 from evals.suites import SUITES
 
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
-#: Services parts a run shares with the served ones (built once; no second Chroma client).
-SHARED = ("index", "communities", "moderation")
 
 
 class UnknownRun(LookupError):
@@ -103,11 +101,7 @@ class EvalRuns:
 
     def _quiet(self) -> Services:
         """The served services without the question log (eval questions are not members')."""
-        served = self.services
-        quiet = Services(served.settings, served.chat_model, served.now, log=False)
-        for part in SHARED:
-            quiet.__dict__[part] = getattr(served, part)
-        return quiet
+        return self.services.sharing(self.services.chat_model, log=False)
 
     def folder(self, run_id: str) -> Path:
         if not RUN_ID.match(run_id) or not (self.root / run_id / "status.json").is_file():

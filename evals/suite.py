@@ -91,6 +91,8 @@ class Suite(Generic[C]):
     load: Callable[[Path], Dataset[Any]] | None = None
     #: Cases may come from a reviewer's upload (False when a case names a file to read).
     uploadable: bool = True
+    #: The target's chat model replays this recording (the LLM path, offline and reproducible).
+    recording: Path | None = None
 
     def score(self, case: C, actual: Row) -> dict[str, float]:
         scores: dict[str, float] = {}

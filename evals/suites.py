@@ -10,5 +10,14 @@ from evals.suite import Suite
 
 SUITES: dict[str, Suite[Any]] = {
     s.name: s
-    for s in (retrieval.SUITE, answers.SUITE, MODERATION, EVASION, drafts.SUITE, sentiment.SUITE, summaries.SUITE)
+    for s in (
+        retrieval.SUITE,
+        answers.SUITE,
+        answers.REPLAYED,
+        MODERATION,
+        EVASION,
+        drafts.SUITE,
+        sentiment.SUITE,
+        summaries.SUITE,
+    )
 }

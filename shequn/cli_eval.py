@@ -192,6 +192,14 @@ def eval_answers(
     _print(run, _finish(run, suite, services, report, baseline, gate, thresholds))
 
 
+@eval_app.command("answers_llm")
+def eval_answers_llm(data: Data = None, report: Report = None, knowledge: Knowledge = None,
+                     baseline: Baseline = None, gate: Gate = False, thresholds: Thresholds = None) -> None:  # fmt: skip
+    """The answers suite on the LLM path, replaying the shipped stub recording offline: risky
+    questions answered by the model (must be 0), fallbacks, citations."""
+    _one("answers_llm", data, report, knowledge, baseline, gate, thresholds)
+
+
 @eval_app.command("all")
 def eval_all(
     report: Annotated[Path | None, typer.Option(help="Folder holding one run folder per suite.")] = None,

@@ -205,6 +205,32 @@ def test_llm_handoff_is_respected(sample_dir: Path, tmp_path: Path) -> None:
     assert result.decision == "handoff" and result.handoff.reason == "需要查订单" and result.engine == "llm"
 
 
+@pytest.mark.parametrize(
+    ("question", "decision"),
+    [
+        ("你们老板是哪个星座的", "handoff"),
+        ("退货", "clarify"),
+        ("听说你们下个月要倒闭了，我帮大家转发提醒一下？", None),
+    ],
+)
+def test_the_model_never_answers_what_the_offline_engine_would_not(
+    sample_dir: Path, tmp_path: Path, question: str, decision: str | None
+) -> None:
+    """A model that always answers, citing the top passage: where the offline engine asks back or
+    hands off, it is not asked, and the offline decision goes out."""
+
+    def answers_anything(messages: list[dict[str, str]]) -> dict[str, Any]:
+        return _draft(citations=[messages[1]["content"].split("[id: ")[1].split("]")[0]])
+
+    fake = FakeChatModel(respond=answers_anything)
+    offline = _answerer(sample_dir, tmp_path).answer(question, "mombaby")
+    assert offline.decision == (decision or offline.decision) and offline.decision != "answer"
+    result = _answerer(sample_dir, tmp_path, fake).answer(question, "mombaby")
+    assert (result.decision, result.answer, result.engine) == (offline.decision, offline.answer, "offline")
+    assert fake.calls == []
+    assert _answerer(sample_dir, tmp_path, fake).answer(PAYMENT, "mombaby").engine == "llm"
+
+
 def _stub_model(body: dict[str, Any]) -> dict[str, Any]:
     """Rewrites follow-ups and answers from the first passage shown, like a well-behaved model."""
     system = body["messages"][0]["content"]

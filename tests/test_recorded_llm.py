@@ -72,14 +72,16 @@ def _cases(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
-def test_the_shipped_recording_replays_the_llm_path_offline(tmp_path: Path) -> None:
+def test_the_shipped_recording_replays_the_llm_path_offline_and_gates_it(tmp_path: Path) -> None:
     assert SHIPPED == DEFAULT_FOLDER
     assert KEY not in gzip.decompress((SHIPPED / "requests.jsonl.gz").read_bytes()).decode("utf-8")
-    out = run_cli("eval", "answers", "--replay", str(SHIPPED), "--report", str(tmp_path / "r"), data_dir=tmp_path / "d")
+    out = run_cli("eval", "answers_llm", "--gate", "--report", str(tmp_path / "r"), data_dir=tmp_path / "d")
     assert out.returncode == 0, out.stderr  # a prompt changed since recording: re-run tests/record_answers.py
     run = json.loads((tmp_path / "r" / "run.json").read_text(encoding="utf-8"))
     assert run["engine"] == "llm" and run["model"] == MODEL and run["prompt_versions"] == ["answer@v1"]
-    assert run["recording"] == {"replay": str(SHIPPED)}
+    assert run["recording"] == {"replay": str(SHIPPED)} and run["tokens"]["total_tokens"] > 0
+    gated = {c["metric"]: c for c in run["gate"]["checks"]}
+    assert gated["risky_answered_llm"]["ok"] and run["metrics"]["risky_answered_llm"] == 0  # the pipeline's bound
     cases = _cases(tmp_path / "r")
     engines = {c["actual"]["engine"] for c in cases}
     assert {"llm", "llm→offline", "offline"} <= engines

@@ -1,6 +1,7 @@
 """The Q&A pipeline: moderate the question → read a reply to our clarifying question, or
-rewrite follow-ups and retrieve within the community → answer / clarify / hand off → moderate
-the answer → log what was not answered."""
+rewrite follow-ups and retrieve within the community → answer / clarify / hand off (the LLM
+engine, when configured, writes only the answers the offline engine would give, or hands them
+off) → moderate the answer → log what was not answered."""
 
 from __future__ import annotations
 
@@ -95,7 +96,12 @@ class Answerer:
             return result
         query, hits, rewrite_error = self.retrieve(question, community, history)
         outcome = self._offline(hits, policy, community, member)
-        if self.llm is not None and hits:
+        # The offline engine's decision bounds the model's: it writes (or withdraws) an answer
+        # only where a confident match's curated answer could be sent. Where the offline engine
+        # asks back or hands off, that stands: a question moderation let through but nothing in
+        # the knowledge base clearly answers (a rumour to spread, a refund to fake, a member in
+        # crisis) is never answered on the model's word alone.
+        if self.llm is not None and outcome.decision == "answer":
             outcome = self._with_llm(outcome, question, history, hits, policy, community)
         if rewrite_error and outcome.fallback_reason is None:
             outcome.fallback_reason = rewrite_error

@@ -66,6 +66,15 @@ def test_two_members_trading_insults_is_an_argument_but_a_complaint_wave_is_not(
     assert window(wave).arguments.episodes.alerts == []
 
 
+def test_retorts_the_model_reads_as_calm_still_make_an_argument_but_a_friendly_chat_does_not() -> None:
+    lines = ["我问老师又没问你，你急什么", "你天天刷屏问基础问题，别装了", "群是你家开的？嫌烦你可以屏蔽",
+             "零基础也不是这么个零法，脑子呢", "你算老几，管好你自己"]  # fmt: skip
+    quarrel = [sig(i * 2, "阿凯" if i % 2 == 0 else "大伟", text) for i, text in enumerate(lines)]
+    assert [sorted(a.members) for a in window(quarrel).arguments.episodes.alerts] == [["大伟", "阿凯"]]
+    friendly = [sig(i * 2, "阿凯" if i % 2 == 0 else "大伟", f"你今天跑了几公里{i}？") for i in range(6)]
+    assert window(friendly).arguments.episodes.alerts == []
+
+
 def test_three_spam_messages_in_an_hour_are_a_risk_wave_two_are_not() -> None:
     spam = [sig(i * 10, f"引流号{i}", f"加V领福利{i}", categories=("spam_ads",)) for i in range(3)]
     w = window(spam)
@@ -100,7 +109,8 @@ def test_no_staff_list_means_no_responsiveness_claims() -> None:
 def test_member_silent_after_a_bad_experience_is_at_risk_but_staff_never() -> None:
     for name in ("安安妈妈", "客服小美"):
         signals = [sig(0, name, "早上好"), sig(5, name, "宝宝今天很乖"),
-                   sig(10, name, "积分兑换的东西丢件了，客服也不管，太失望了", "negative", -0.9)]  # fmt: skip
+                   sig(10, name, "积分兑换的东西丢件了，客服能帮我查一下吗", "negative", -0.6),
+                   sig(15, name, "问了一圈，客服说不归他们管，太失望了", "negative", -0.9)]  # fmt: skip
         w = window(signals + chatter(20, 30, every=10))
         end = T0 + timedelta(minutes=330)
         found = at_risk(w.members, STAFF, T0, end, w.count)
@@ -108,7 +118,13 @@ def test_member_silent_after_a_bad_experience_is_at_risk_but_staff_never() -> No
             assert found == []
         else:
             assert [r.member for r in found] == [name] and "沉默" in found[0].reasons[0]
-            assert [q.text for q in found[0].evidence] == ["积分兑换的东西丢件了，客服也不管，太失望了"]
+            assert [q.text for q in found[0].evidence] == [s.message.text for s in signals[2:]]
+
+
+def test_one_complaint_and_then_quiet_is_not_enough_to_call_a_member_at_risk() -> None:
+    signals = [sig(0, "周周", "早"), sig(5, "周周", "退款申请一周了还没到账，客服能看下吗", "negative", -0.8)]
+    w = window(signals + chatter(20, 30, every=10))
+    assert at_risk(w.members, STAFF, T0, T0 + timedelta(minutes=330), w.count) == []
 
 
 def test_a_mild_grumble_or_a_spammer_is_not_at_risk() -> None:

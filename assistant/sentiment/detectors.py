@@ -85,7 +85,7 @@ class Arguments:
         self.episodes = Episodes("heated_argument", ARGUMENT_WINDOW)
 
     def add(self, signal: Signal) -> None:
-        if signal.staff or not (signal.negative or "abuse" in signal.categories):
+        if not signal.hostile:
             return
         self.recent.append(signal)
         while signal.message.time - self.recent[0].message.time > ARGUMENT_WINDOW:

@@ -19,7 +19,15 @@ _SERVICE = re.compile(
 _TOPICAL = re.compile(r"物流|快递|发货|到账|订单|审核|上门|积分|课程|作业|点评|批改|物业|师傅")
 #: Asking for somebody's help: a request staff should answer even with no service word.
 _HELP = re.compile(
-    r"能帮|帮忙看|帮我(看|查|问|处理|换|弄|解决|催)|帮一下|谁能帮|有人管|有没有人(管|回|理)|派.{0,2}(人|师傅)|来看看|[很挺好]着急|急用"
+    r"能帮|帮忙看|帮我(看|查|问|处理|换|弄|解决|催)|帮一下|谁能帮|有人管|有没有人(管|回|理)|派.{0,2}(人|师傅)|来看看|[很挺好]着急|急用|"
+    r"(能|可以|麻烦).{0,4}帮.{0,2}(看|查|处理)"
+)
+#: One member turning on another: second-person retorts and insults, said calmly or not (the
+#: model reads "你算老几，管好你自己" as mild). Only counts in a back-and-forth between two people.
+_HOSTILE = re.compile(
+    r"你(?!们)[^，。！？,.!?]{0,6}(急什么|算老几|什么意思|有病|才是|懂个|管好|管得着|凭什么|可以屏蔽|别装|心里清楚|这种人)|"
+    r"关你(什么|啥|屁)事|闭嘴|(^|[，,。！!\s])滚($|[，,。！!\s]|吧|开|出去)|脑子(呢|有问题|进水)|有病吧|懂个屁|狗腿子|"
+    r"别装了|双标|血口喷人|阴阳怪气|倒打一耙|嘴[巴]?放干净|有脸说|你这人|就你(长嘴|懂)|少在这"
 )
 #: A member saying they will leave or stop buying, in the first person: the plainest churn signal.
 _LEAVING = re.compile(
@@ -71,6 +79,13 @@ class Signal:
         ("楼下的快递柜满了" is a grumble, not a request)."""
         text = self.message.text
         return self.complaint and (self.to_staff or any(p.search(text) for p in (_ASKS, _HELP, _SERVICE)))
+
+    @property
+    def hostile(self) -> bool:
+        """A member's negative, abusive or retorting message: what a quarrel is made of."""
+        return not self.staff and (
+            self.negative or "abuse" in self.categories or bool(_HOSTILE.search(self.message.text))
+        )
 
     @property
     def leaving(self) -> bool:

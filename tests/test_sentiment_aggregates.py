@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from assistant.sentiment.aggregate import Window
 from assistant.sentiment.health import health
 from assistant.sentiment.members import at_risk, segments
-from assistant.sentiment.models import ChatMessage, Sentiment
-from assistant.sentiment.signals import Signal
+from assistant.sentiment.models import ChatMessage
+from assistant.sentiment.signals import Signal, read_text
 
 T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
 STAFF = {"客服小美"}
@@ -18,8 +18,8 @@ STAFF = {"客服小美"}
 def sig(minute: float, sender: str, text: str, label: str = "neutral", score: float = 0.0,
         categories: tuple[str, ...] = (), words: tuple[str, ...] = ()) -> Signal:  # fmt: skip
     message = ChatMessage(group="g", time=T0 + timedelta(minutes=minute), sender=sender, text=text)
-    mood = Sentiment(label=label, score=score, confidence=0.9)  # type: ignore[arg-type]
-    return Signal(message, mood, list(categories), words, sender in STAFF, f"@{next(iter(STAFF))}" in text)
+    reading = read_text(text, label, score, categories, words)  # type: ignore[arg-type]
+    return Signal(message, reading, sender in STAFF, f"@{next(iter(STAFF))}" in text)
 
 
 def window(signals: list[Signal], response_minutes: float = 30) -> Window:

@@ -41,11 +41,11 @@ class MemberStats:
     risky: int = 0
     leaving: Quote | None = None  # the last message saying they will leave or stop buying
 
-    def add(self, signal: Signal, group_count: int) -> None:
+    def add(self, signal: Signal, group_count: int, day: str) -> None:
         t = signal.message.time
         self.first, self.last = min(self.first, t), max(self.last, t)
         self.messages += 1
-        self.days.add(t.date().isoformat())
+        self.days.add(day)
         self.seen_at = group_count
         self.recent.append(signal)
         if self.messages <= RECENT and signal.negative:

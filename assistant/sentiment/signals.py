@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from assistant.sentiment.models import ChatMessage, Quote, Sentiment
+from assistant.sentiment.models import ChatMessage, Label, Quote
 
 #: A question or a demand for service: what staff are expected to answer.
 _ASKS = re.compile(r"[?？]|吗|怎么|如何|哪里|哪儿|什么时候|有没有|能不能|可以.{0,4}吗|请问|求助|多久")
@@ -39,23 +40,54 @@ COMPLAINT_SCORE = -0.3
 QUOTE_CHARS = 200
 
 
+ASKS, SERVICE, TOPICAL, HELP, LEAVING, HOSTILE = (1 << i for i in range(6))
+_FLAGS = ((ASKS, _ASKS), (SERVICE, _SERVICE), (TOPICAL, _TOPICAL), (HELP, _HELP), (LEAVING, _LEAVING),
+          (HOSTILE, _HOSTILE))  # fmt: skip
+
+
+class Reading(NamedTuple):
+    """What one distinct text says, read once (in a worker process for a large log) and shared
+    by every message repeating it: a tuple, cheap to pickle, with the patterns' hits as bits."""
+
+    label: Label
+    score: float
+    categories: tuple[str, ...]
+    words: tuple[str, ...]
+    flags: int
+
+
+def read_text(text: str, label: Label, score: float, categories: tuple[str, ...] = (),
+              words: tuple[str, ...] = ()) -> Reading:  # fmt: skip
+    return Reading(label, score, categories, words, sum(flag for flag, p in _FLAGS if p.search(text)))
+
+
 @dataclass(slots=True)
 class Signal:
     message: ChatMessage
-    sentiment: Sentiment
-    categories: list[str]
-    words: tuple[str, ...]
+    read: Reading
     staff: bool
     to_staff: bool = False  # @-mentions a staff member
     _quote: Quote | None = None
 
     @property
+    def categories(self) -> tuple[str, ...]:
+        return self.read.categories
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return self.read.words
+
+    @property
+    def score(self) -> float:
+        return self.read.score
+
+    @property
     def negative(self) -> bool:
-        return self.sentiment.label == "negative"
+        return self.read.label == "negative"
 
     @property
     def positive(self) -> bool:
-        return self.sentiment.label == "positive"
+        return self.read.label == "positive"
 
     @property
     def complaint(self) -> bool:
@@ -63,33 +95,29 @@ class Signal:
         staff (@), about a problem, or asking somebody to help — polite requests ("发错尺码了，
         能帮我换一下吗") need an answer as much as angry ones. Risky messages never count (a
         scammer's "refund notice" is not a member's complaint)."""
-        if self.staff or self.categories:
+        if self.staff or self.read.categories:
             return False
-        text = self.message.text
-        service = bool(_SERVICE.search(text))
-        if self.negative and self.sentiment.score <= COMPLAINT_SCORE and (service or _TOPICAL.search(text)):
+        flags = self.read.flags
+        if self.negative and self.read.score <= COMPLAINT_SCORE and flags & (SERVICE | TOPICAL):
             return True
         if self.positive:
             return False  # "售后之前帮我设置过，挺快" tells of help; it does not ask for it
-        return bool(_HELP.search(text)) or (bool(_ASKS.search(text)) and (service or self.to_staff))
+        return bool(flags & HELP) or (bool(flags & ASKS) and (bool(flags & SERVICE) or self.to_staff))
 
     @property
     def needs_answer(self) -> bool:
         """A complaint that asks for something or names the service: what staff must answer
         ("楼下的快递柜满了" is a grumble, not a request)."""
-        text = self.message.text
-        return self.complaint and (self.to_staff or any(p.search(text) for p in (_ASKS, _HELP, _SERVICE)))
+        return self.complaint and (self.to_staff or bool(self.read.flags & (ASKS | HELP | SERVICE)))
 
     @property
     def hostile(self) -> bool:
         """A member's negative, abusive or retorting message: what a quarrel is made of."""
-        return not self.staff and (
-            self.negative or "abuse" in self.categories or bool(_HOSTILE.search(self.message.text))
-        )
+        return not self.staff and (self.negative or "abuse" in self.read.categories or bool(self.read.flags & HOSTILE))
 
     @property
     def leaving(self) -> bool:
-        return not self.staff and bool(_LEAVING.search(self.message.text))
+        return not self.staff and bool(self.read.flags & LEAVING)
 
     @property
     def bad(self) -> bool:
@@ -99,12 +127,12 @@ class Signal:
     @property
     def asks(self) -> bool:
         """A member's question or complaint: what staff responsiveness is measured on."""
-        return not self.staff and (self.complaint or bool(_ASKS.search(self.message.text)))
+        return not self.staff and (self.complaint or bool(self.read.flags & ASKS))
 
     def quote(self) -> Quote:
         """Built once, on first use: most messages are never quoted."""
         if self._quote is None:
             m = self.message
             self._quote = Quote.model_construct(time=m.time, sender=m.sender, text=m.text[:QUOTE_CHARS],
-                                                label=self.sentiment.label, score=self.sentiment.score)  # fmt: skip
+                                                label=self.read.label, score=self.read.score)  # fmt: skip
         return self._quote

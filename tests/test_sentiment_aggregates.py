@@ -178,3 +178,13 @@ def test_grumbles_and_stories_of_help_are_not_requests_staff_must_answer() -> No
     ])  # fmt: skip
     assert w.unanswered is not None
     assert [a.members for a in w.unanswered.episodes.alerts] == [["老陈"]]
+
+
+def test_a_polite_request_the_model_calls_barely_positive_still_needs_an_answer_a_thank_you_does_not() -> None:
+    w = window([
+        sig(0, "陈妈", "@客服小美 虾只送来一斤，少送了一半，麻烦帮忙处理一下", "positive", 0.07),
+        sig(5, "乐乐", "售后之前帮我看过，挺快的，谢谢", "positive", 0.8),
+    ])  # fmt: skip
+    assert w.unanswered is not None
+    w.unanswered.close(T0 + timedelta(minutes=60))
+    assert [a.members for a in w.unanswered.episodes.alerts] == [["陈妈"]]

@@ -37,6 +37,9 @@ _LEAVING = re.compile(
 )
 #: A negative message needs this polarity to count as a complaint (mild grumbles do not).
 COMPLAINT_SCORE = -0.3
+#: A message this positive tells of help rather than asking for it; a label barely positive
+#: (polite wording around "只送来一斤，少送了一半") does not.
+THANKS_SCORE = 0.3
 QUOTE_CHARS = 200
 
 
@@ -100,7 +103,7 @@ class Signal:
         flags = self.read.flags
         if self.negative and self.read.score <= COMPLAINT_SCORE and flags & (SERVICE | TOPICAL):
             return True
-        if self.positive:
+        if self.read.score >= THANKS_SCORE:
             return False  # "售后之前帮我设置过，挺快" tells of help; it does not ask for it
         return bool(flags & HELP) or (bool(flags & ASKS) and (bool(flags & SERVICE) or self.to_staff))
 

@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from assistant.moderation.engine import ModerationService
 from assistant.sentiment.models import ChatMessage
 from assistant.sentiment.offline import OfflineSentiment
 from assistant.sentiment.service import SentimentService
+from assistant.services import Services
 from assistant.settings import Settings
 
 PIECES = [
@@ -81,8 +81,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))  # type: ignore[call-arg]
-        engine = OfflineSentiment()
-        service = SentimentService(settings, ModerationService(settings), offline=engine)
+        service = Services.from_settings(settings).sentiment
+        engine = service.offline
         result = {
             "classify": bench_classify(engine, args.classify),
             "summary": bench_summary(service, args.summary, args.workers),

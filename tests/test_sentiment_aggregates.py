@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from assistant.sentiment.aggregate import Window
 from assistant.sentiment.health import health
 from assistant.sentiment.members import at_risk, segments
-from assistant.sentiment.models import ChatMessage, Sentiment
-from assistant.sentiment.signals import Signal
+from assistant.sentiment.models import ChatMessage
+from assistant.sentiment.signals import Signal, read_text
 
 T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
 STAFF = {"客服小美"}
@@ -18,8 +18,8 @@ STAFF = {"客服小美"}
 def sig(minute: float, sender: str, text: str, label: str = "neutral", score: float = 0.0,
         categories: tuple[str, ...] = (), words: tuple[str, ...] = ()) -> Signal:  # fmt: skip
     message = ChatMessage(group="g", time=T0 + timedelta(minutes=minute), sender=sender, text=text)
-    mood = Sentiment(label=label, score=score, confidence=0.9)  # type: ignore[arg-type]
-    return Signal(message, mood, list(categories), words, sender in STAFF, f"@{next(iter(STAFF))}" in text)
+    reading = read_text(text, label, score, categories, words)  # type: ignore[arg-type]
+    return Signal(message, reading, sender in STAFF, f"@{next(iter(STAFF))}" in text)
 
 
 def window(signals: list[Signal], response_minutes: float = 30) -> Window:
@@ -66,6 +66,15 @@ def test_two_members_trading_insults_is_an_argument_but_a_complaint_wave_is_not(
     assert window(wave).arguments.episodes.alerts == []
 
 
+def test_retorts_the_model_reads_as_calm_still_make_an_argument_but_a_friendly_chat_does_not() -> None:
+    lines = ["我问老师又没问你，你急什么", "你天天刷屏问基础问题，别装了", "群是你家开的？嫌烦你可以屏蔽",
+             "零基础也不是这么个零法，脑子呢", "你算老几，管好你自己"]  # fmt: skip
+    quarrel = [sig(i * 2, "阿凯" if i % 2 == 0 else "大伟", text) for i, text in enumerate(lines)]
+    assert [sorted(a.members) for a in window(quarrel).arguments.episodes.alerts] == [["大伟", "阿凯"]]
+    friendly = [sig(i * 2, "阿凯" if i % 2 == 0 else "大伟", f"你今天跑了几公里{i}？") for i in range(6)]
+    assert window(friendly).arguments.episodes.alerts == []
+
+
 def test_three_spam_messages_in_an_hour_are_a_risk_wave_two_are_not() -> None:
     spam = [sig(i * 10, f"引流号{i}", f"加V领福利{i}", categories=("spam_ads",)) for i in range(3)]
     w = window(spam)
@@ -100,7 +109,8 @@ def test_no_staff_list_means_no_responsiveness_claims() -> None:
 def test_member_silent_after_a_bad_experience_is_at_risk_but_staff_never() -> None:
     for name in ("安安妈妈", "客服小美"):
         signals = [sig(0, name, "早上好"), sig(5, name, "宝宝今天很乖"),
-                   sig(10, name, "积分兑换的东西丢件了，客服也不管，太失望了", "negative", -0.9)]  # fmt: skip
+                   sig(10, name, "积分兑换的东西丢件了，客服能帮我查一下吗", "negative", -0.6),
+                   sig(15, name, "问了一圈，客服说不归他们管，太失望了", "negative", -0.9)]  # fmt: skip
         w = window(signals + chatter(20, 30, every=10))
         end = T0 + timedelta(minutes=330)
         found = at_risk(w.members, STAFF, T0, end, w.count)
@@ -108,7 +118,13 @@ def test_member_silent_after_a_bad_experience_is_at_risk_but_staff_never() -> No
             assert found == []
         else:
             assert [r.member for r in found] == [name] and "沉默" in found[0].reasons[0]
-            assert [q.text for q in found[0].evidence] == ["积分兑换的东西丢件了，客服也不管，太失望了"]
+            assert [q.text for q in found[0].evidence] == [s.message.text for s in signals[2:]]
+
+
+def test_one_complaint_and_then_quiet_is_not_enough_to_call_a_member_at_risk() -> None:
+    signals = [sig(0, "周周", "早"), sig(5, "周周", "退款申请一周了还没到账，客服能看下吗", "negative", -0.8)]
+    w = window(signals + chatter(20, 30, every=10))
+    assert at_risk(w.members, STAFF, T0, T0 + timedelta(minutes=330), w.count) == []
 
 
 def test_a_mild_grumble_or_a_spammer_is_not_at_risk() -> None:
@@ -162,3 +178,13 @@ def test_grumbles_and_stories_of_help_are_not_requests_staff_must_answer() -> No
     ])  # fmt: skip
     assert w.unanswered is not None
     assert [a.members for a in w.unanswered.episodes.alerts] == [["老陈"]]
+
+
+def test_a_polite_request_the_model_calls_barely_positive_still_needs_an_answer_a_thank_you_does_not() -> None:
+    w = window([
+        sig(0, "陈妈", "@客服小美 虾只送来一斤，少送了一半，麻烦帮忙处理一下", "positive", 0.07),
+        sig(5, "乐乐", "售后之前帮我看过，挺快的，谢谢", "positive", 0.8),
+    ])  # fmt: skip
+    assert w.unanswered is not None
+    w.unanswered.close(T0 + timedelta(minutes=60))
+    assert [a.members for a in w.unanswered.episodes.alerts] == [["陈妈"]]

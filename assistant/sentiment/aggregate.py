@@ -42,17 +42,17 @@ class Bucket:
 
     def add(self, s: Signal) -> None:
         self.messages += 1
-        self.score += s.sentiment.score
+        self.score += s.score
         self.members.add(s.message.sender)
         self.risky += bool(s.categories)
         self.asked += s.asks
         if s.negative:
             self.negative += 1
-            if len(self.worst) < EXAMPLES or s.sentiment.score < (self.worst[-1].score or 0.0):
+            if len(self.worst) < EXAMPLES or s.score < (self.worst[-1].score or 0.0):
                 self.worst = _keep(self.worst, s.quote(), lambda q: q.score or 0.0)
         elif s.positive:
             self.positive += 1
-            if len(self.best) < EXAMPLES or s.sentiment.score > (self.best[-1].score or 0.0):
+            if len(self.best) < EXAMPLES or s.score > (self.best[-1].score or 0.0):
                 self.best = _keep(self.best, s.quote(), lambda q: -(q.score or 0.0))
 
     def row(self, start: datetime) -> dict[str, object]:
@@ -106,27 +106,40 @@ class Window:
         self.risky_examples: dict[str, list[Quote]] = {}
         self.risk_waves, self.arguments = RiskWaves(), Arguments()
         self.unanswered = Unanswered(response) if staff else None
+        self._hour: tuple[datetime, datetime, str, Bucket, Bucket, set[str]] | None = None
+
+    def _slot(self, t: datetime) -> tuple[datetime, datetime, str, Bucket, Bucket, set[str]]:
+        """The hour's start and end, day, buckets and week of ``t``: worked out once an hour of
+        the log, not once a message (messages come in time order)."""
+        slot = self._hour
+        if slot is None or not (slot[0] <= t < slot[1]) or t.tzinfo is not slot[0].tzinfo:
+            hour = t.replace(minute=0, second=0, microsecond=0)
+            day = t.date().isoformat()
+            year, week, _ = t.isocalendar()
+            senders = self.weeks.get(week_key := f"{year}-W{week:02d}")
+            if senders is None:
+                senders = self.weeks[week_key] = set()
+            slot = self._hour = (hour, hour + timedelta(hours=1), day, _bucket(self.hours, hour),
+                                 _bucket(self.days, day), senders)  # fmt: skip
+        return slot
 
     def add(self, s: Signal) -> None:
         t = s.message.time
         self.count += 1
-        self.labels[s.sentiment.label] += 1
-        self.score += s.sentiment.score
+        self.labels[s.read.label] += 1
+        self.score += s.score
         self.start = t if self.start is None else min(self.start, t)
         self.end = t if self.end is None else max(self.end, t)
-        _bucket(self.hours, t.replace(minute=0, second=0, microsecond=0)).add(s)
-        _bucket(self.days, t.date().isoformat()).add(s)
-        year, week, _ = t.isocalendar()
-        senders = self.weeks.get(week_key := f"{year}-W{week:02d}")
-        if senders is None:
-            senders = self.weeks[week_key] = set()
-        senders.add(s.message.sender)
+        _, _, day, hour_bucket, day_bucket, week_senders = self._slot(t)
+        hour_bucket.add(s)
+        day_bucket.add(s)
+        week_senders.add(s.message.sender)
         if s.message.group and len(self.groups) < 2:  # enough to tell one group from several
             self.groups.add(s.message.group)
         member = self.members.get(s.message.sender)
         if member is None:
             member = self.members[s.message.sender] = MemberStats(first=t, last=t)
-        member.add(s, self.count)
+        member.add(s, self.count, day)
         for category in s.categories:
             self.risky[category] += 1
             examples = self.risky_examples.setdefault(category, [])
@@ -144,7 +157,7 @@ class Window:
             if topic is None:
                 topic = self.topics[word] = TopicStats()
             topic.count += 1
-            topic.score += s.sentiment.score
+            topic.score += s.score
             topic.members.add(s.message.sender)
             topic.positive += s.positive
             if s.negative and not s.staff:

@@ -5,6 +5,7 @@ hour, four or more angry messages traded by two or three people within 20 minute
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, deque
 from datetime import datetime, timedelta
 
@@ -58,7 +59,7 @@ class RiskWaves:
     wave of impersonation scams is often flagged part fraud, part spam_ads."""
 
     def __init__(self) -> None:
-        self.recent: deque[tuple[Quote, list[str]]] = deque()
+        self.recent: deque[tuple[Quote, tuple[str, ...]]] = deque()
         self.episodes: dict[str, Episodes] = {}
 
     def add(self, signal: Signal) -> None:
@@ -82,27 +83,28 @@ class Arguments:
 
     def __init__(self) -> None:
         self.recent: deque[Signal] = deque()
+        self.senders: Counter[str] = Counter()  # of ``recent``, kept as it moves (no rescan per message)
         self.episodes = Episodes("heated_argument", ARGUMENT_WINDOW)
 
     def add(self, signal: Signal) -> None:
-        if signal.staff or not (signal.negative or "abuse" in signal.categories):
+        if not signal.hostile:
             return
         self.recent.append(signal)
+        self.senders[signal.message.sender] += 1
         while signal.message.time - self.recent[0].message.time > ARGUMENT_WINDOW:
-            self.recent.popleft()
+            gone = self.recent.popleft().message.sender
+            self.senders[gone] -= 1
+            if not self.senders[gone]:
+                del self.senders[gone]
         if len(self.recent) < ARGUMENT_MESSAGES:
             return
-        senders = [s.message.sender for s in self.recent]
-        counts = sorted(((senders.count(n), n) for n in set(senders)), reverse=True)
-        top = {n for _, n in counts[:2]}
-        pair = [n for n in senders if n in top]
+        counts = heapq.nlargest(2, ((c, n) for n, c in self.senders.items()))
+        if len(counts) < 2 or counts[1][0] < 2 or counts[0][0] + counts[1][0] < ARGUMENT_SHARE * len(self.recent):
+            return
+        top = {n for _, n in counts}
+        pair = [s.message.sender for s in self.recent if s.message.sender in top]
         turns = sum(a != b for a, b in zip(pair, pair[1:], strict=False))
-        if (
-            len(counts) >= 2
-            and counts[1][0] >= 2
-            and len(pair) >= ARGUMENT_SHARE * len(senders)
-            and turns >= ARGUMENT_TURNS
-        ):
+        if turns >= ARGUMENT_TURNS:
             quotes = [s.quote() for s in self.recent if s.message.sender in top]
             a, b = sorted(top)
             self.episodes.hit(quotes, f"{a} 与 {b} 20 分钟内互相发出 {len(pair)} 条负面消息，来回 {turns} 轮")

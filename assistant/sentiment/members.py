@@ -1,7 +1,8 @@
 """Members over the window: lifecycle segments and who is drifting away (never staff).
 
-At risk needs a bad experience in the log: a member who complained and then went quiet while
-the group carried on, or whose messages turned negative. Activity alone is not a reason: the
+At risk needs a sustained bad experience in the log: a complaint followed up by another (the
+first answer did not settle it), or a member saying they will leave. One complaint and then
+quiet is how most complaints end, answered or not; activity alone is no reason either. The
 summary must not claim what the log does not show."""
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from assistant.sentiment.signals import Signal
 SILENT_SHARE = 0.3
 GROUP_WENT_ON = 10
 RECENT = 4
+#: Bad messages (complaints) that make an experience sustained without a word about leaving.
+SUSTAINED = 2
 
 
 @dataclass(slots=True)
@@ -29,7 +32,8 @@ class MemberStats:
     positive: int = 0
     days: set[str] = field(default_factory=set)
     recent: deque[Signal] = field(default_factory=lambda: deque(maxlen=RECENT))
-    bad: list[Quote] = field(default_factory=list)  # the last few negative messages
+    bad: list[Quote] = field(default_factory=list)  # the last few bad messages (complaints, leaving)
+    bad_count: int = 0
     before_bad: int = 0  # messages before the first negative one
     after_bad: int = 0  # messages after the latest negative one
     seen_at: int = 0  # group message count at this member's last message
@@ -37,11 +41,11 @@ class MemberStats:
     risky: int = 0
     leaving: Quote | None = None  # the last message saying they will leave or stop buying
 
-    def add(self, signal: Signal, group_count: int) -> None:
+    def add(self, signal: Signal, group_count: int, day: str) -> None:
         t = signal.message.time
         self.first, self.last = min(self.first, t), max(self.last, t)
         self.messages += 1
-        self.days.add(t.date().isoformat())
+        self.days.add(day)
         self.seen_at = group_count
         self.recent.append(signal)
         if self.messages <= RECENT and signal.negative:
@@ -55,6 +59,7 @@ class MemberStats:
             self.negative += 1
         if signal.bad:
             self.after_bad = 0
+            self.bad_count += 1
             self.bad = [*self.bad[-2:], signal.quote()]
         elif self.bad and not signal.negative:  # more anger is the same bad experience going on
             self.after_bad += 1
@@ -67,8 +72,10 @@ def at_risk(members: dict[str, MemberStats], staff: set[str], start: datetime, e
     span = (end - start).total_seconds() or 1.0
     found = []
     for name, m in members.items():
-        if name in staff or not m.bad or m.risky * 2 >= m.messages:
+        if name in staff or m.risky * 2 >= m.messages:
             continue  # staff are never at risk; nor are spammers, who are the risk
+        if m.bad_count < SUSTAINED and m.leaving is None:
+            continue
         reasons = []
         quiet = (end - m.last).total_seconds() / span
         if (

@@ -21,7 +21,7 @@ from assistant.sentiment.aggregate import Window
 from assistant.sentiment.members import at_risk, segments
 from assistant.sentiment.models import ChatMessage, Sentiment, Summary
 from assistant.sentiment.offline import OfflineSentiment
-from assistant.sentiment.signals import Signal
+from assistant.sentiment.signals import Reading, Signal, read_text
 from assistant.sentiment.topics import topic_words
 from assistant.settings import Settings
 from assistant.workers import ForkedWorkers
@@ -83,11 +83,12 @@ class SentimentService:
                 chunks.append((chunk, texts))
                 yield texts
 
-        def read(texts: list[str]) -> list[tuple[Sentiment, list[str], tuple[str, ...]]]:
+        def read(texts: list[str]) -> list[Reading]:
             with gc_paused():
-                moods, verdicts = self.offline.classify_many(texts), moderator.moderate_many(texts)
-                return [(mood, [str(c) for c in v.categories] if v.risky else [], topic_words(t))
-                        for t, mood, v in zip(texts, moods, verdicts, strict=True)]  # fmt: skip
+                (labels, scores, _, _), verdicts = self.offline.moods(texts), moderator.moderate_many(texts)
+                return [read_text(t, label, score, tuple(str(c) for c in v.categories) if v.risky else (),
+                                  topic_words(t))
+                        for t, label, score, v in zip(texts, labels, scores, verdicts, strict=True)]  # fmt: skip
 
         with ForkedWorkers(read, workers, MIN_PER_WORKER) as pool:
             for results in pool.imap(batches()):
@@ -95,9 +96,8 @@ class SentimentService:
                 found = dict(zip(texts, results, strict=True))
                 with gc_paused():
                     for m in chunk:
-                        mood, categories, words = found[m.text]
                         to_staff = "@" in m.text and any(f"@{s}" in m.text for s in staff_set)
-                        window.add(Signal(m, mood, categories, words, m.sender in staff_set, to_staff))
+                        window.add(Signal(m, found[m.text], m.sender in staff_set, to_staff))
         if window.start is None or window.end is None:
             raise EmptyLog("no messages in the chosen window" + (f" for group {group!r}" if group else ""))
         if window.unanswered is not None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from assistant.sentiment.models import ChatMessage, Quote, Sentiment
+from assistant.sentiment.models import ChatMessage, Label, Quote
 
 #: A question or a demand for service: what staff are expected to answer.
 _ASKS = re.compile(r"[?？]|吗|怎么|如何|哪里|哪儿|什么时候|有没有|能不能|可以.{0,4}吗|请问|求助|多久")
@@ -19,7 +20,15 @@ _SERVICE = re.compile(
 _TOPICAL = re.compile(r"物流|快递|发货|到账|订单|审核|上门|积分|课程|作业|点评|批改|物业|师傅")
 #: Asking for somebody's help: a request staff should answer even with no service word.
 _HELP = re.compile(
-    r"能帮|帮忙看|帮我(看|查|问|处理|换|弄|解决|催)|帮一下|谁能帮|有人管|有没有人(管|回|理)|派.{0,2}(人|师傅)|来看看|[很挺好]着急|急用"
+    r"能帮|帮忙看|帮我(看|查|问|处理|换|弄|解决|催)|帮一下|谁能帮|有人管|有没有人(管|回|理)|派.{0,2}(人|师傅)|来看看|[很挺好]着急|急用|"
+    r"(能|可以|麻烦).{0,4}帮.{0,2}(看|查|处理)"
+)
+#: One member turning on another: second-person retorts and insults, said calmly or not (the
+#: model reads "你算老几，管好你自己" as mild). Only counts in a back-and-forth between two people.
+_HOSTILE = re.compile(
+    r"你(?!们)[^，。！？,.!?]{0,6}(急什么|算老几|什么意思|有病|才是|懂个|管好|管得着|凭什么|可以屏蔽|别装|心里清楚|这种人)|"
+    r"关你(什么|啥|屁)事|闭嘴|(^|[，,。！!\s])滚($|[，,。！!\s]|吧|开|出去)|脑子(呢|有问题|进水)|有病吧|懂个屁|狗腿子|"
+    r"别装了|双标|血口喷人|阴阳怪气|倒打一耙|嘴[巴]?放干净|有脸说|你这人|就你(长嘴|懂)|少在这"
 )
 #: A member saying they will leave or stop buying, in the first person: the plainest churn signal.
 _LEAVING = re.compile(
@@ -28,26 +37,60 @@ _LEAVING = re.compile(
 )
 #: A negative message needs this polarity to count as a complaint (mild grumbles do not).
 COMPLAINT_SCORE = -0.3
+#: A message this positive tells of help rather than asking for it; a label barely positive
+#: (polite wording around "只送来一斤，少送了一半") does not.
+THANKS_SCORE = 0.3
 QUOTE_CHARS = 200
+
+
+ASKS, SERVICE, TOPICAL, HELP, LEAVING, HOSTILE = (1 << i for i in range(6))
+_FLAGS = ((ASKS, _ASKS), (SERVICE, _SERVICE), (TOPICAL, _TOPICAL), (HELP, _HELP), (LEAVING, _LEAVING),
+          (HOSTILE, _HOSTILE))  # fmt: skip
+
+
+class Reading(NamedTuple):
+    """What one distinct text says, read once (in a worker process for a large log) and shared
+    by every message repeating it: a tuple, cheap to pickle, with the patterns' hits as bits."""
+
+    label: Label
+    score: float
+    categories: tuple[str, ...]
+    words: tuple[str, ...]
+    flags: int
+
+
+def read_text(text: str, label: Label, score: float, categories: tuple[str, ...] = (),
+              words: tuple[str, ...] = ()) -> Reading:  # fmt: skip
+    return Reading(label, score, categories, words, sum(flag for flag, p in _FLAGS if p.search(text)))
 
 
 @dataclass(slots=True)
 class Signal:
     message: ChatMessage
-    sentiment: Sentiment
-    categories: list[str]
-    words: tuple[str, ...]
+    read: Reading
     staff: bool
     to_staff: bool = False  # @-mentions a staff member
     _quote: Quote | None = None
 
     @property
+    def categories(self) -> tuple[str, ...]:
+        return self.read.categories
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return self.read.words
+
+    @property
+    def score(self) -> float:
+        return self.read.score
+
+    @property
     def negative(self) -> bool:
-        return self.sentiment.label == "negative"
+        return self.read.label == "negative"
 
     @property
     def positive(self) -> bool:
-        return self.sentiment.label == "positive"
+        return self.read.label == "positive"
 
     @property
     def complaint(self) -> bool:
@@ -55,26 +98,29 @@ class Signal:
         staff (@), about a problem, or asking somebody to help — polite requests ("发错尺码了，
         能帮我换一下吗") need an answer as much as angry ones. Risky messages never count (a
         scammer's "refund notice" is not a member's complaint)."""
-        if self.staff or self.categories:
+        if self.staff or self.read.categories:
             return False
-        text = self.message.text
-        service = bool(_SERVICE.search(text))
-        if self.negative and self.sentiment.score <= COMPLAINT_SCORE and (service or _TOPICAL.search(text)):
+        flags = self.read.flags
+        if self.negative and self.read.score <= COMPLAINT_SCORE and flags & (SERVICE | TOPICAL):
             return True
-        if self.positive:
+        if self.read.score >= THANKS_SCORE:
             return False  # "售后之前帮我设置过，挺快" tells of help; it does not ask for it
-        return bool(_HELP.search(text)) or (bool(_ASKS.search(text)) and (service or self.to_staff))
+        return bool(flags & HELP) or (bool(flags & ASKS) and (bool(flags & SERVICE) or self.to_staff))
 
     @property
     def needs_answer(self) -> bool:
         """A complaint that asks for something or names the service: what staff must answer
         ("楼下的快递柜满了" is a grumble, not a request)."""
-        text = self.message.text
-        return self.complaint and (self.to_staff or any(p.search(text) for p in (_ASKS, _HELP, _SERVICE)))
+        return self.complaint and (self.to_staff or bool(self.read.flags & (ASKS | HELP | SERVICE)))
+
+    @property
+    def hostile(self) -> bool:
+        """A member's negative, abusive or retorting message: what a quarrel is made of."""
+        return not self.staff and (self.negative or "abuse" in self.read.categories or bool(self.read.flags & HOSTILE))
 
     @property
     def leaving(self) -> bool:
-        return not self.staff and bool(_LEAVING.search(self.message.text))
+        return not self.staff and bool(self.read.flags & LEAVING)
 
     @property
     def bad(self) -> bool:
@@ -84,12 +130,12 @@ class Signal:
     @property
     def asks(self) -> bool:
         """A member's question or complaint: what staff responsiveness is measured on."""
-        return not self.staff and (self.complaint or bool(_ASKS.search(self.message.text)))
+        return not self.staff and (self.complaint or bool(self.read.flags & ASKS))
 
     def quote(self) -> Quote:
         """Built once, on first use: most messages are never quoted."""
         if self._quote is None:
             m = self.message
             self._quote = Quote.model_construct(time=m.time, sender=m.sender, text=m.text[:QUOTE_CHARS],
-                                                label=self.sentiment.label, score=self.sentiment.score)  # fmt: skip
+                                                label=self.read.label, score=self.read.score)  # fmt: skip
         return self._quote

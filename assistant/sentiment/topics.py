@@ -21,15 +21,27 @@ def stopwords() -> frozenset[str]:
     return frozenset(own | default_tokenizer().stopwords)
 
 
+#: jieba segments each run of these characters on its own; everything between is single
+#: characters (punctuation, emoji), which are never topic words.
+_BLOCKS = jieba.re_han_default
+
+
 @lru_cache(maxsize=65536)
 def topic_words(text: str) -> tuple[str, ...]:
     """Distinct topic words of ``text`` in order of first appearance (memoised: chat repeats
     itself — 收到, 好的, +1 — and segmentation is a third of a summary's time)."""
+    seen: dict[str, None] = {}
+    for block in _BLOCKS.findall(fold(text)):
+        for word in _block_words(block):
+            seen.setdefault(word, None)
+    return tuple(seen)
+
+
+@lru_cache(maxsize=131072)
+def _block_words(block: str) -> tuple[str, ...]:
+    """One block's topic words, memoised too: whole messages rarely repeat, but their phrases
+    between punctuation do (早上好, 哈哈哈, 谢谢老师), and jieba cuts blocks independently."""
     tokenizer = default_tokenizer()  # registers the domain words and synonyms with jieba
     stop, synonyms = stopwords(), tokenizer.synonyms
-    seen: dict[str, None] = {}
-    for token in jieba.lcut(fold(text), HMM=False):
-        if len(token) < 2 or token in stop or not any(ch.isalpha() for ch in token):
-            continue
-        seen.setdefault(synonyms.get(token, token), None)
-    return tuple(seen)
+    return tuple(synonyms.get(token, token) for token in jieba.lcut(block, HMM=False)
+                 if len(token) >= 2 and token not in stop and any(ch.isalpha() for ch in token))  # fmt: skip

@@ -1,0 +1,34 @@
+"""The batch featuriser is sklearn's ``TfidfVectorizer.transform`` done with numpy: the same
+rows, for the shipped model and a freshly trained one, on text that stresses it (characters
+outside the vocabulary, runs of white space, emoji, astral characters, empty text)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.sentiment.classifier import SentimentModel, features, train
+from assistant.sentiment.offline import builtin_model
+
+TEXTS = [
+    "这款鱼饵适合钓鲫鱼吗",  # 鲫 is in no vocabulary n-gram: "鲫鱼" must not count as "鱼"
+    "收到新书📚开心", "呵呵，真是服了", "不太好", "ＡＢＣ全角　和  多个   空格", "\t\tline\n\nbreaks ",
+    "𠀀𠀁 astral", "", "+1", "哈哈哈哈哈哈哈哈哈哈", "退款三天了还没到账，客服也不回！！！",
+]  # fmt: skip
+
+
+def assert_same_rows(model: SentimentModel, texts: list[str]) -> None:
+    expected = model.vectorizer.transform(features(texts)).toarray()
+    assert np.allclose(model.matrix(texts).toarray(), expected, atol=1e-6)
+
+
+def test_batch_features_match_sklearn_on_the_shipped_model() -> None:
+    assert_same_rows(builtin_model(), TEXTS)
+
+
+def test_batch_features_match_sklearn_on_a_small_trained_model() -> None:
+    texts = ["很好很好", "太差了", "一般般", "很好", "差评", "还行吧", "好评如潮", "差得很"] * 2
+    labels = ["positive", "negative", "neutral", "positive", "negative", "neutral", "positive", "negative"] * 2
+    model = train(texts, labels, [1.0] * len(texts))
+    assert_same_rows(model, [*TEXTS, *texts])
+    probabilities = model.probabilities(["很好", "太差"])
+    assert probabilities.shape == (2, 3) and np.allclose(probabilities.sum(axis=1), 1.0)

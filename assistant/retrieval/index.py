@@ -16,6 +16,7 @@ import numpy as np
 from assistant.ids import UnknownCommunity
 from assistant.knowledge.loader import LoadResult
 from assistant.knowledge.models import GLOBAL, KnowledgeItem
+from assistant.listing import Listing
 from assistant.memory import gc_paused
 from assistant.retrieval import journal
 from assistant.retrieval.catalog import Record, load_catalog, load_terms, save_catalog, save_terms
@@ -57,6 +58,7 @@ class KnowledgeIndex:
         self.store = VectorStore(settings, self.embedder)
         self._scopes: dict[str, _Scope] = {}
         self._lock = threading.Lock()
+        self._communities = Listing(self._read_communities)
 
     # ---- ingest -------------------------------------------------------------------------
 
@@ -231,10 +233,15 @@ class KnowledgeIndex:
 
     def communities(self) -> list[str]:
         """Communities with indexed knowledge (``global`` holds entries shared by all)."""
+        return list(self._communities.get())
+
+    def _read_communities(self) -> tuple[list[str], list[Path]]:
+        """A scope exists once its catalog is written (last of its files): a folder without one
+        is watched too, as the catalog's arrival changes that folder, not the root."""
         root = self.settings.lexical_path
-        if not root.exists():
-            return []
-        return sorted(p.name for p in root.iterdir() if (p / "catalog.json").exists())
+        folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        written = [p.name for p in folders if (p / "catalog.json").exists()]
+        return written, [root, *(p for p in folders if p.name not in written)]
 
     def count(self, community: str) -> int:
         return len(self._scope(community).records)

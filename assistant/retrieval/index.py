@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +36,8 @@ WRITE_CHUNK = 500
 MIN_ENTRIES_PER_WORKER = 1000
 #: Candidates each retriever contributes per requested result before fusion.
 CANDIDATE_FACTOR = 4
+#: Most entries of unwanted kinds a dense query asks for to avoid Chroma's metadata filter.
+MAX_UNFILTERED_EXTRA = 200
 
 
 @dataclass
@@ -46,6 +48,19 @@ class _Scope:
     lexical: LexicalIndex
     vocab: dict[str, frozenset[str]]
     mtime: float
+    kinds: Counter[str]  # entries by kind
+
+    def dense(
+        self, store: VectorStore, scope: str, vector: np.ndarray, n: int, kinds: Collection[str] | None
+    ) -> list[tuple[str, float]]:
+        """The ``n`` nearest entries of ``kinds``. Chroma's metadata filter took 0.75 of a 1.7 ms
+        query on the sample: when the entries of other kinds are few, the nearest ``n`` plus that
+        many are asked unfiltered and filtered here, which leaves the same ``n`` nearest."""
+        others = sum(count for kind, count in self.kinds.items() if kind not in kinds) if kinds else 0
+        if not kinds or others > MAX_UNFILTERED_EXTRA:
+            return store.query(scope, vector, n, kinds)
+        found = store.query(scope, vector, n + others)
+        return [(rid, sim) for rid, sim in found if rid in self.records and self.records[rid].kind in kinds][:n]
 
 
 class KnowledgeIndex:
@@ -265,7 +280,7 @@ class KnowledgeIndex:
         owner: dict[str, str] = {}
         for scope in scopes:
             state = self._scope(scope)
-            for rid, sim in self.store.query(scope, vector, n, kinds):
+            for rid, sim in state.dense(self.store, scope, vector, n, kinds):
                 dense[rid] = sim
                 owner[rid] = scope
             for rid, score in state.lexical.search(terms, n):
@@ -315,7 +330,10 @@ class KnowledgeIndex:
 
     def _scope(self, scope: str) -> _Scope:
         path = self._catalog_path(scope)
-        mtime = path.stat().st_mtime if path.exists() else 0.0
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            mtime = 0.0
         state = self._scopes.get(scope)
         if state is None or state.mtime != mtime:
             state = self._state(load_catalog(path), LexicalIndex.load(self._scope_dir(scope) / "lexical"), mtime)
@@ -327,7 +345,8 @@ class KnowledgeIndex:
         """Search state for a catalog file of modification time ``mtime`` (ingest hands over
         what it just wrote instead of reading it back)."""
         vocab = {rid: frozenset(r.words) for rid, r in records.items()}
-        return _Scope(records=records, lexical=lexical, vocab=vocab, mtime=mtime)
+        kinds: Counter[str] = Counter(r.kind for r in records.values())
+        return _Scope(records=records, lexical=lexical, vocab=vocab, mtime=mtime, kinds=kinds)
 
     def _terms_path(self, scope: str) -> Path:
         return self._scope_dir(scope) / "terms.marshal"

@@ -10,11 +10,14 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from limits import RateLimitItem, parse_many, storage, strategies
+from limits import RateLimitItem, parse_many
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import send_error
@@ -92,12 +95,20 @@ def is_open(path: str) -> bool:
 
 
 class RateLimits:
-    """Per-key moving windows in memory (one process: each worker counts its own)."""
+    """Per-key moving windows in memory (one process: each worker counts its own): for each key
+    and limit, the times of its last ``amount`` requests. A request is refused while the oldest
+    of them is still inside the window, and told to retry when it leaves.
 
-    def __init__(self, default: str) -> None:
-        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+    ``limits`` parses the limits; its ``MemoryStorage`` is not used: it starts a thread every
+    10 ms to expire entries and inserts each hit at the front of a list, 0.1–0.15 ms of CPU a
+    request (a sixth of a moderation request)."""
+
+    def __init__(self, default: str, clock: Callable[[], float] = time.monotonic) -> None:
         self._default = parse_many(default) if default else []
         self._parsed: dict[str, list[RateLimitItem]] = {}
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+        self._clock = clock
+        self._lock = threading.Lock()
 
     def _items(self, principal: Principal) -> list[RateLimitItem]:
         if principal.rate_limit is None:
@@ -107,11 +118,18 @@ class RateLimits:
         return self._parsed[principal.rate_limit]
 
     def retry_after(self, principal: Principal) -> int | None:
-        """None if the request may go ahead (and counts it), else seconds to wait."""
-        for item in self._items(principal):
-            if not self._limiter.hit(item, principal.key_id):
-                reset = self._limiter.get_window_stats(item, principal.key_id).reset_time
-                return max(1, math.ceil(reset - time.time()))
+        """None if the request may go ahead (and counts it), else seconds to wait. As with
+        ``limits``, a request refused by one limit still counts against those checked before it."""
+        now = self._clock()
+        with self._lock:
+            for item in self._items(principal):
+                hits = self._hits.get((principal.key_id, item.key_for()))
+                if hits is None:
+                    hits = self._hits[(principal.key_id, item.key_for())] = deque(maxlen=item.amount)
+                window = item.get_expiry()
+                if len(hits) == item.amount and hits[0] >= now - window:
+                    return max(1, math.ceil(hits[0] + window - now))
+                hits.append(now)
         return None
 
 

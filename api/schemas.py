@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answering.models import Turn
 from assistant.moderation.models import Source, Verdict
 from assistant.retrieval.models import SearchHit
+
+
+def json_response(body: BaseModel) -> Response:
+    """``body`` serialised once, by pydantic's core. A route returning the model itself has
+    FastAPI dump and validate it again against ``response_model`` (kept on the route for the
+    OpenAPI schema) before serialising: a tenth of a moderation request's time."""
+    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
 
 
 class Health(BaseModel):

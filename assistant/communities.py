@@ -13,6 +13,7 @@ from assistant.answering.policy import AnsweringPolicy
 from assistant.config_files import load_yaml_model
 from assistant.ids import COMMUNITY_RE, GLOBAL, RESERVED, InvalidCommunity, UnknownCommunity, community_id, inside
 from assistant.knowledge.models import CommunityProfile
+from assistant.listing import Listing
 from assistant.moderation.policy import Policy
 from assistant.settings import Settings
 
@@ -34,16 +35,17 @@ class Communities:
     def __init__(self, settings: Settings, indexed: Callable[[], Iterable[str]] = lambda: ()) -> None:
         self.settings = settings
         self._indexed = indexed
+        self._configured = Listing(self._read_configured)
 
     def known(self) -> list[str]:
-        """Communities with indexed knowledge, a profile, a policy or a trained model
-        (a directory listing per folder: ~30 µs, cheaper than keeping it fresh)."""
-        names = set(self._indexed())
-        for folder in CONFIG_FOLDERS:
-            root = self.settings.data_dir / folder
-            if root.is_dir():
-                names |= {p.name.split(".", 1)[0] for p in root.iterdir() if p.is_file()}
+        """Communities with indexed knowledge, a profile, a policy or a trained model."""
+        names = set(self._indexed()) | self._configured.get()
         return sorted(n for n in names if n not in RESERVED and COMMUNITY_RE.fullmatch(n))
+
+    def _read_configured(self) -> tuple[set[str], list[Path]]:
+        folders = [self.settings.data_dir / folder for folder in CONFIG_FOLDERS]
+        names = {p.name.split(".", 1)[0] for root in folders if root.is_dir() for p in root.iterdir() if p.is_file()}
+        return names, folders
 
     def resolve(self, value: str | None) -> str | None:
         """The community a request means: its own, else the one its key is scoped to, else

@@ -4,6 +4,7 @@ Heavy imports (Chroma, FastAPI) happen inside commands so ``shequn search`` star
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from enum import StrEnum
@@ -420,6 +421,10 @@ def serve(
     announce_open(services.keyring, host, port)
     app = create_app(settings, services)
     services.index.tokenizer.load_dictionary()  # paid at start, not during some member's question
+    # What start-up loaded (jieba's dictionary, models, Chroma) lives as long as the process:
+    # frozen, the collector stops rescanning it on every full collection while serving.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 

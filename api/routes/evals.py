@@ -15,7 +15,7 @@ from evals.service import EvalRuns, InvalidCases, NotReady, UnknownRun
 router = APIRouter(prefix="/v1/evals", tags=["evals"])
 
 
-def _runs(request: Request) -> EvalRuns:
+async def _runs(request: Request) -> EvalRuns:
     """One run queue per app, built on first use from the app's services."""
     state = request.app.state
     if getattr(state, "eval_runs", None) is None:

@@ -37,7 +37,7 @@ class SummaryRequest(BaseModel):
     community: str | None = Field(None, max_length=64, description="Whose moderation policy counts risky messages.")
 
 
-def _service(services: ServicesDep) -> SentimentService:
+async def _service(services: ServicesDep) -> SentimentService:
     return services.sentiment
 
 

@@ -270,6 +270,15 @@ class ModerationService:
         with self._lock, path.open("a", encoding="utf-8") as file:
             file.write("\n".join(rows) + "\n")
 
+    def warm(self, community: str | None) -> bool:
+        """True when moderating for ``community`` needs no file read and no LLM call: offline,
+        with its moderator built and still current (a few ``stat`` calls to tell)."""
+        if self.llm is not None:
+            return False
+        community = self.communities.resolve(community)
+        cached = self._moderators.get(community)
+        return cached is not None and cached[0] == self._stamp(community)
+
     def moderator(self, community: str | None) -> Moderator:
         """Raises ``InvalidCommunity`` / ``UnknownCommunity`` before anything is loaded."""
         community = self.communities.resolve(community)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ import numpy as np
 from assistant.ids import UnknownCommunity
 from assistant.knowledge.loader import LoadResult
 from assistant.knowledge.models import GLOBAL, KnowledgeItem
+from assistant.listing import Listing
 from assistant.memory import gc_paused
 from assistant.retrieval import journal
 from assistant.retrieval.catalog import Record, load_catalog, load_terms, save_catalog, save_terms
@@ -35,6 +36,8 @@ WRITE_CHUNK = 500
 MIN_ENTRIES_PER_WORKER = 1000
 #: Candidates each retriever contributes per requested result before fusion.
 CANDIDATE_FACTOR = 4
+#: Most entries of unwanted kinds a dense query asks for to avoid Chroma's metadata filter.
+MAX_UNFILTERED_EXTRA = 200
 
 
 @dataclass
@@ -45,6 +48,19 @@ class _Scope:
     lexical: LexicalIndex
     vocab: dict[str, frozenset[str]]
     mtime: float
+    kinds: Counter[str]  # entries by kind
+
+    def dense(
+        self, store: VectorStore, scope: str, vector: np.ndarray, n: int, kinds: Collection[str] | None
+    ) -> list[tuple[str, float]]:
+        """The ``n`` nearest entries of ``kinds``. Chroma's metadata filter took 0.75 of a 1.7 ms
+        query on the sample: when the entries of other kinds are few, the nearest ``n`` plus that
+        many are asked unfiltered and filtered here, which leaves the same ``n`` nearest."""
+        others = sum(count for kind, count in self.kinds.items() if kind not in kinds) if kinds else 0
+        if not kinds or others > MAX_UNFILTERED_EXTRA:
+            return store.query(scope, vector, n, kinds)
+        found = store.query(scope, vector, n + others)
+        return [(rid, sim) for rid, sim in found if rid in self.records and self.records[rid].kind in kinds][:n]
 
 
 class KnowledgeIndex:
@@ -57,6 +73,7 @@ class KnowledgeIndex:
         self.store = VectorStore(settings, self.embedder)
         self._scopes: dict[str, _Scope] = {}
         self._lock = threading.Lock()
+        self._communities = Listing(self._read_communities)
 
     # ---- ingest -------------------------------------------------------------------------
 
@@ -231,10 +248,15 @@ class KnowledgeIndex:
 
     def communities(self) -> list[str]:
         """Communities with indexed knowledge (``global`` holds entries shared by all)."""
+        return list(self._communities.get())
+
+    def _read_communities(self) -> tuple[list[str], list[Path]]:
+        """A scope exists once its catalog is written (last of its files): a folder without one
+        is watched too, as the catalog's arrival changes that folder, not the root."""
         root = self.settings.lexical_path
-        if not root.exists():
-            return []
-        return sorted(p.name for p in root.iterdir() if (p / "catalog.json").exists())
+        folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        written = [p.name for p in folders if (p / "catalog.json").exists()]
+        return written, [root, *(p for p in folders if p.name not in written)]
 
     def count(self, community: str) -> int:
         return len(self._scope(community).records)
@@ -258,7 +280,7 @@ class KnowledgeIndex:
         owner: dict[str, str] = {}
         for scope in scopes:
             state = self._scope(scope)
-            for rid, sim in self.store.query(scope, vector, n, kinds):
+            for rid, sim in state.dense(self.store, scope, vector, n, kinds):
                 dense[rid] = sim
                 owner[rid] = scope
             for rid, score in state.lexical.search(terms, n):
@@ -308,7 +330,10 @@ class KnowledgeIndex:
 
     def _scope(self, scope: str) -> _Scope:
         path = self._catalog_path(scope)
-        mtime = path.stat().st_mtime if path.exists() else 0.0
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            mtime = 0.0
         state = self._scopes.get(scope)
         if state is None or state.mtime != mtime:
             state = self._state(load_catalog(path), LexicalIndex.load(self._scope_dir(scope) / "lexical"), mtime)
@@ -320,7 +345,8 @@ class KnowledgeIndex:
         """Search state for a catalog file of modification time ``mtime`` (ingest hands over
         what it just wrote instead of reading it back)."""
         vocab = {rid: frozenset(r.words) for rid, r in records.items()}
-        return _Scope(records=records, lexical=lexical, vocab=vocab, mtime=mtime)
+        kinds: Counter[str] = Counter(r.kind for r in records.values())
+        return _Scope(records=records, lexical=lexical, vocab=vocab, mtime=mtime, kinds=kinds)
 
     def _terms_path(self, scope: str) -> Path:
         return self._scope_dir(scope) / "terms.marshal"

@@ -35,7 +35,8 @@ class LexicalIndex:
         if not known:
             return []
         k = min(len(self.owners), n * 4)
-        docs, scores = self.retriever.retrieve([known], k=k, show_progress=False, n_threads=1)
+        # n_threads=0: bm25s maps in the calling thread (1 starts and joins a thread pool per query).
+        docs, scores = self.retriever.retrieve([known], k=k, show_progress=False, n_threads=0)
         best: dict[str, float] = {}
         for doc, score in zip(docs[0], scores[0], strict=True):
             if score <= 0:

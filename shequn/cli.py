@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from shequn import cli_keys, cli_sentiment
+from shequn import cli_db, cli_keys, cli_sentiment
 from shequn.cli_drafts import register as register_drafting
 from shequn.cli_eval import eval_app
 from shequn.jsonl import dumps, row_handler, stream
@@ -35,6 +35,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(faq_app, name="faq")
 app.add_typer(cli_keys.keys_app, name="keys")
+app.add_typer(cli_db.db_app, name="db")
 app.command("audit")(cli_keys.audit)
 cli_sentiment.install(app, eval_app)
 register_drafting(app, eval_app)

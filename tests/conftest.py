@@ -19,6 +19,7 @@ from assistant.llm import BLOCK_ENV
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.services import Services
 from assistant.settings import PROJECT_ROOT, Settings
+from tests.postgres import Cluster, binaries, cluster
 
 SAMPLE_KNOWLEDGE = PROJECT_ROOT / "knowledge"
 BIN = Path(sys.executable).parent
@@ -133,3 +134,21 @@ def started_server(command: list[str], port: int, health: str, env: dict[str, st
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """One PostgreSQL cluster for the session; skips when Debian's ``postgresql`` is not installed."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with cluster(bin_dir) as running:
+        yield running
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind shequn supports (storage tests run on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shequn.db'}"
+    return request.getfixturevalue("postgres").new_database()

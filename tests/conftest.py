@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -122,9 +123,12 @@ def answers(url: str, seconds: float = 60) -> bool:
 
 
 @contextmanager
-def started_server(command: list[str], port: int, health: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Runs ``command`` until the test is done; yields its base URL once ``health`` answers 200."""
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def started_server(
+    command: list[str], port: int, health: str, env: dict[str, str] | None = None, stderr: Any = subprocess.PIPE
+) -> Iterator[str]:
+    """Runs ``command`` until the test is done; yields its base URL once ``health`` answers 200
+    (``stderr``: an open file to keep a chatty server's log)."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         if not answers(f"{url}{health}"):

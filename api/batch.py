@@ -19,9 +19,10 @@ def too_many(field: str, limit: int, got: int) -> ApiError:
     return over_limit("too_many_items", field, limit, got)
 
 
-def messages(value: str | list[str], settings: Settings, field: str = "input") -> list[str]:
+def messages(value: str | list[str], settings: Settings) -> list[str]:
     """The messages of a request as a list: 422 when there are none, over the batch size or over
     the per-message length (one detail per message too long, with its index)."""
+    field = "input"  # what every such endpoint calls it
     texts = [value] if isinstance(value, str) else value
     if not texts:
         raise ApiError(422, "empty_input", f"{field} must be a message or a non-empty list")

@@ -18,8 +18,8 @@ def configure(fmt: str, level: int = logging.INFO) -> None:
     if fmt == "json":
         handler.setFormatter(
             JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
                 json_ensure_ascii=False,
             )
         )

@@ -16,8 +16,8 @@ ERRORS = {
     "401": "No valid API key.",
     "403": "The key's role or communities do not cover this call.",
     "404": "Unknown community or object.",
-    "413": "Body, batch or text too large.",
-    "422": "Invalid request; details name each field.",
+    "413": "Request body over the size limit in bytes.",
+    "422": "Invalid request, or a field over its limit; details name each field (and its limit).",
     "429": "The key's rate limit is reached; see Retry-After.",
     "503": "The community's configuration file is broken.",
 }

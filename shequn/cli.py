@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from shequn import cli_keys, cli_sentiment
+from shequn import cli_db, cli_keys, cli_sentiment
 from shequn.cli_drafts import register as register_drafting
 from shequn.cli_eval import eval_app
 from shequn.jsonl import dumps, row_handler, stream
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from assistant.communities import Communities
     from assistant.services import Services
     from assistant.settings import Settings
@@ -36,6 +38,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(faq_app, name="faq")
 app.add_typer(cli_keys.keys_app, name="keys")
+app.add_typer(cli_db.db_app, name="db")
 app.command("audit")(cli_keys.audit)
 cli_sentiment.install(app)
 register_drafting(app)
@@ -405,13 +408,15 @@ def communities() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default SHEQUN_HOST).")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default SHEQUN_PORT).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Serving processes sharing the port, the data dir and the database.")
+    ] = 1,
 ) -> None:
     """Run the HTTP API (FastAPI + uvicorn). With no API key configured at all it is open to
     anyone who reaches it, so it then only binds to loopback (exit 2 for another address)."""
     import uvicorn
 
     from api import logs
-    from api.app import create_app
     from api.auth import announce_open
 
     services = _services()
@@ -419,13 +424,27 @@ def serve(
     host, port = host or settings.host, port or settings.port
     logs.configure(settings.log_format)
     announce_open(services.keyring, host, port)
-    app = create_app(settings, services)
+    options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "access_log": False}
+    if workers > 1:  # each process imports the app by name (rate limits and metrics count per process)
+        uvicorn.run("shequn.cli:serving_app", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(serving_app(), **options)
+
+
+def serving_app() -> FastAPI:
+    """The app one serving process runs, its logging set up and its dictionary loaded."""
+    from api import logs
+    from api.app import create_app
+
+    services = _services()
+    logs.configure(services.settings.log_format)
+    app = create_app(services.settings, services)
     services.index.tokenizer.load_dictionary()  # paid at start, not during some member's question
     # What start-up loaded (jieba's dictionary, models, Chroma) lives as long as the process:
     # frozen, the collector stops rescanning it on every full collection while serving.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    return app
 
 
 def _finish(counts: dict[str, int]) -> None:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from assistant.llm import BLOCK_ENV
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.services import Services
 from assistant.settings import PROJECT_ROOT, Settings
+from tests.postgres import Cluster, binaries, cluster
 
 SAMPLE_KNOWLEDGE = PROJECT_ROOT / "knowledge"
 BIN = Path(sys.executable).parent
@@ -121,9 +123,12 @@ def answers(url: str, seconds: float = 60) -> bool:
 
 
 @contextmanager
-def started_server(command: list[str], port: int, health: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Runs ``command`` until the test is done; yields its base URL once ``health`` answers 200."""
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def started_server(
+    command: list[str], port: int, health: str, env: dict[str, str] | None = None, stderr: Any = subprocess.PIPE
+) -> Iterator[str]:
+    """Runs ``command`` until the test is done; yields its base URL once ``health`` answers 200
+    (``stderr``: an open file to keep a chatty server's log)."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         if not answers(f"{url}{health}"):
@@ -133,3 +138,21 @@ def started_server(command: list[str], port: int, health: str, env: dict[str, st
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """One PostgreSQL cluster for the session; skips when Debian's ``postgresql`` is not installed."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with cluster(bin_dir) as running:
+        yield running
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind shequn supports (storage tests run on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shequn.db'}"
+    return request.getfixturevalue("postgres").new_database()

@@ -25,8 +25,11 @@ from tests.stub_openai import serve_stub
 PAYMENT = "小程序商城支持哪些支付方式？"
 
 
-def _answerer(sample_dir: Path, tmp_path: Path, llm: object | None = None, **settings: object) -> Answerer:
-    config = make_settings(sample_dir, database_url=f"sqlite:///{tmp_path / 'log.db'}", **settings)
+def _answerer(
+    sample_dir: Path, tmp_path: Path, llm: object | None = None, database: str | None = None, **settings: object
+) -> Answerer:
+    """``database``: the question log's URL (default SQLite in ``tmp_path``)."""
+    config = make_settings(sample_dir, database_url=database or f"sqlite:///{tmp_path / 'log.db'}", **settings)
     return Services(config, chat_model=llm).answerer  # type: ignore[arg-type]
 
 
@@ -46,8 +49,8 @@ def test_confident_match_is_answered_with_the_curated_answer_verbatim(sample_dir
     assert answerer.log is not None and answerer.log.rows() == []  # answered questions are not gaps
 
 
-def test_unknown_topic_is_handed_off_and_logged(sample_dir: Path, tmp_path: Path) -> None:
-    answerer = _answerer(sample_dir, tmp_path)
+def test_unknown_topic_is_handed_off_and_logged(sample_dir: Path, tmp_path: Path, database_url: str) -> None:
+    answerer = _answerer(sample_dir, tmp_path, database=database_url)
     result = answerer.answer("你们老板是哪个星座的", "mombaby")
     assert result.decision == "handoff" and result.handoff.needed and result.handoff.reason
     assert result.citations == [] and result.answer == answerer.policy("mombaby").handoff_reply
@@ -99,8 +102,10 @@ def test_close_candidates_get_a_clarifying_question(sample_dir: Path, tmp_path: 
     assert all(f"{i}. " in result.answer for i in range(1, len(result.citations) + 1))
 
 
-def test_a_reply_to_the_clarifying_question_picks_an_entry_or_a_person(sample_dir: Path, tmp_path: Path) -> None:
-    answerer = _answerer(sample_dir, tmp_path)
+def test_a_reply_to_the_clarifying_question_picks_an_entry_or_a_person(
+    sample_dir: Path, tmp_path: Path, database_url: str
+) -> None:
+    answerer = _answerer(sample_dir, tmp_path, database=database_url)
     asked = answerer.answer("退货", "mombaby")
     assert asked.decision == "clarify" and len(asked.citations) >= 2
     history = [Turn(role="user", content="退货"), Turn(role="assistant", content=asked.answer)]
@@ -151,8 +156,8 @@ def test_slot_filling_is_limited_to_known_safe_values() -> None:
         fill_slots("优惠价{price}元", {"member": "小王"})
 
 
-def test_gaps_cluster_repeated_unanswered_questions(sample_dir: Path, tmp_path: Path) -> None:
-    answerer = _answerer(sample_dir, tmp_path)
+def test_gaps_cluster_repeated_unanswered_questions(sample_dir: Path, tmp_path: Path, database_url: str) -> None:
+    answerer = _answerer(sample_dir, tmp_path, database=database_url)
     asked = ["你们有线下门店吗", "线下门店在哪里", "附近有没有线下门店可以逛", "你们老板是哪个星座的"]
     for question in asked:
         answerer.answer(question, "mombaby")

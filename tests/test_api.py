@@ -75,9 +75,15 @@ def test_moderation_single_and_batch(api_url: str) -> None:
 
 def test_moderation_limits(api_url: str) -> None:
     too_many = httpx.post(f"{api_url}/v1/moderations", json={"input": ["好"] * 1001})
-    assert too_many.status_code == 413 and too_many.json()["error"]["code"] == "too_many_items"
+    error = too_many.json()["error"]
+    assert too_many.status_code == 422 and error["code"] == "too_many_items"
+    assert error["details"] == [{"field": "input", "limit": 1000, "got": 1001}] and "at most 1000" in error["message"]
     too_long = httpx.post(f"{api_url}/v1/moderations", json={"input": ["好", "长" * 5001]})
-    assert too_long.status_code == 413 and too_long.json()["error"]["details"] == [{"index": 1, "length": 5001}]
+    assert too_long.status_code == 422 and too_long.json()["error"]["details"] == [
+        {"field": "input[1]", "index": 1, "limit": 5000, "got": 5001}
+    ]
+    one_too_long = httpx.post(f"{api_url}/v1/moderations", json={"input": "长" * 5001})
+    assert one_too_long.json()["error"]["details"][0]["field"] == "input"
     empty = httpx.post(f"{api_url}/v1/moderations", json={"input": []})
     assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty_input"
     wrong_type = httpx.post(f"{api_url}/v1/moderations", json={"input": 42})

@@ -14,13 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from assistant.drafting.delivery import Worker, backoff, http_send, sign, verify
 from assistant.drafting.models import Brief, Plan
 from assistant.drafting.service import Drafter
 from assistant.knowledge.loader import load_knowledge
 from assistant.services import Services
+from assistant.store.db import connect
 from tests.conftest import BIN, SAMPLE_KNOWLEDGE, cli_env, make_settings
 
 SECRET = "s3cret"
@@ -67,8 +68,8 @@ class Clock:
         return self.at
 
 
-def drafter_for(data_dir: Path, clock: Clock) -> Drafter:
-    settings = make_settings(data_dir)
+def drafter_for(data_dir: Path, clock: Clock, database_url: str) -> Drafter:
+    settings = make_settings(data_dir, database_url=database_url)
     services = Services(settings, now=clock)
     services.communities.save_profiles(load_knowledge(SAMPLE_KNOWLEDGE).communities)
     return services.drafter
@@ -93,9 +94,10 @@ def test_signature_round_trip() -> None:
     assert not verify(SECRET, str(int(now.timestamp())), body, signature, now + dt.timedelta(hours=1))  # replay
 
 
-def test_webhook_retries_with_backoff_then_delivers_signed(tmp_path: Path, receiver: Receiver) -> None:
+def test_webhook_retries_with_backoff_then_delivers_signed(tmp_path: Path, receiver: Receiver,
+                                                           database_url: str) -> None:  # fmt: skip
     clock = Clock(dt.datetime(2026, 6, 18, 19, 0, tzinfo=SHANGHAI))
-    drafter = drafter_for(tmp_path, clock)
+    drafter = drafter_for(tmp_path, clock, database_url)
     post = approved_post(drafter, receiver.url)
     worker = Worker(drafter, SECRET, http_send(timeout=5))
     assert worker.tick(["mombaby"]).delivered == []  # not due before 20:00
@@ -115,23 +117,24 @@ def test_webhook_retries_with_backoff_then_delivers_signed(tmp_path: Path, recei
     assert worker.tick(["mombaby"]).delivered == [] and receiver.calls == 3
 
 
-def test_restart_neither_loses_nor_duplicates_a_due_post(tmp_path: Path, receiver: Receiver) -> None:
+def test_restart_neither_loses_nor_duplicates_a_due_post(tmp_path: Path, receiver: Receiver,
+                                                         database_url: str) -> None:  # fmt: skip
     receiver.failures = 0
     clock = Clock(dt.datetime(2026, 6, 18, 12, 0, tzinfo=SHANGHAI))
-    post = approved_post(drafter_for(tmp_path, clock), receiver.url)
+    post = approved_post(drafter_for(tmp_path, clock, database_url), receiver.url)
     clock.at = dt.datetime(2026, 6, 18, 21, 0, tzinfo=SHANGHAI)
-    restarted = drafter_for(tmp_path, clock)  # a new process: only the database carries over
+    restarted = drafter_for(tmp_path, clock, database_url)  # a new process: only the database carries over
     assert [d.id for d in restarted.due("mombaby")] == [post]
     assert Worker(restarted, SECRET, http_send()).tick(["mombaby"]).delivered == [post]
-    again = drafter_for(tmp_path, clock)
+    again = drafter_for(tmp_path, clock, database_url)
     assert again.due("mombaby") == []
     assert Worker(again, SECRET, http_send()).tick(["mombaby"]).delivered == []
     assert len(receiver.accepted) == 1
 
 
-def test_a_slot_left_planned_by_a_crash_is_drafted_after_its_lease(tmp_path: Path) -> None:
+def test_a_slot_left_planned_by_a_crash_is_drafted_after_its_lease(tmp_path: Path, database_url: str) -> None:
     clock = Clock(dt.datetime(2026, 6, 15, 9, 0, tzinfo=SHANGHAI))
-    drafter = drafter_for(tmp_path, clock)
+    drafter = drafter_for(tmp_path, clock, database_url)
     drafter.set_plan("course", Plan(weekly={"tue": [{"kind": "live_notice"}]}, festivals=[], lead_days=2))
     slot = Brief(community="course", kind="live_notice", date=dt.date(2026, 6, 16), time="09:00")
     drafter.store.claim(drafter._row(slot, drafter.plan("course")), "crashed-worker", clock())
@@ -140,18 +143,18 @@ def test_a_slot_left_planned_by_a_crash_is_drafted_after_its_lease(tmp_path: Pat
     assert [(d.date, d.status) for d in drafter.plan_ahead("course")] == [(dt.date(2026, 6, 16), "pending_review")]
 
 
-def test_worker_processes_on_one_database_draft_and_deliver_each_slot_once(tmp_path: Path,
-                                                                           receiver: Receiver) -> None:  # fmt: skip
+def test_worker_processes_on_one_database_draft_and_deliver_each_slot_once(tmp_path: Path, receiver: Receiver,
+                                                                           database_url: str) -> None:  # fmt: skip
     receiver.failures = 0
     now = dt.datetime.now(SHANGHAI)
-    drafter = drafter_for(tmp_path, Clock(now - dt.timedelta(hours=1)))
+    drafter = drafter_for(tmp_path, Clock(now - dt.timedelta(hours=1)), database_url)
     weekly = {day: [{"kind": "knowledge_post", "time": "12:00"}, {"kind": "user_story", "time": "12:30"}]
               for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}  # fmt: skip
     drafter.set_plan("course", Plan(weekly=weekly, festivals=[], lead_days=6, webhook_url=receiver.url))
     due = drafter.draft(Brief(community="course", kind="activity_notice", date=now.date(), time="00:00",
                               brief="本周打卡挑战开始"))  # fmt: skip
     drafter.approve(due.id)
-    env = cli_env(tmp_path, SHEQUN_WEBHOOK_SECRET=SECRET)
+    env = cli_env(tmp_path, SHEQUN_WEBHOOK_SECRET=SECRET, SHEQUN_DATABASE_URL=database_url)
     procs = [subprocess.Popen([str(BIN / "shequn"), "worker", "--once", "-c", "course"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]  # fmt: skip
     outputs = [p.communicate(timeout=240) for p in procs]
@@ -161,7 +164,7 @@ def test_worker_processes_on_one_database_draft_and_deliver_each_slot_once(tmp_p
     assert len(drafted) == len(set(drafted)) == 14  # 7 days × 2 slots, each by exactly one process
     assert [i for r in reports for i in r["delivered"]] == [due.id]
     assert len(receiver.accepted) == 1
-    engine = create_engine(make_settings(tmp_path).database)
+    engine = connect(database_url)
     with engine.connect() as db:
         per_slot = db.execute(text("select count(*) from drafts group by community, slot_date, slot_time, kind"))
         assert {n for (n,) in per_slot} == {1}

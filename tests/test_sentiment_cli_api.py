@@ -104,7 +104,8 @@ def test_api_classify_batches_and_limits(client: TestClient) -> None:
     assert ok.status_code == 200
     assert [r["label"] for r in ok.json()["results"]] == ["neutral", "negative"]
     too_many = client.post("/v1/sentiment/classify", json={"input": ["好"] * 1001})
-    assert too_many.status_code == 413 and too_many.json()["error"]["code"] == "too_many_items"
+    assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "too_many_items"
+    assert too_many.json()["error"]["details"] == [{"field": "input", "limit": 1000, "got": 1001}]
     empty = client.post("/v1/sentiment/classify", json={"input": []})
     assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty_input"
 

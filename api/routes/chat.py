@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from api import metrics
+from api import batch, metrics
 from api.deps import AnswererDep, DrafterDep
 from api.errors import ApiError
 from api.schemas import ChatRequest
@@ -50,7 +50,10 @@ def chat_completions(body: ChatRequest, answerer: AnswererDep, drafter: DrafterD
     if last.role != "user" or not last.text.strip():
         raise ApiError(422, "invalid_request", "the last message must be a user message with text")
     if len(last.text) > answerer.settings.max_text_chars:
-        raise ApiError(413, "text_too_long", f"messages are limited to {answerer.settings.max_text_chars} characters")
+        limit = answerer.settings.max_text_chars
+        raise batch.over_limit(
+            "text_too_long", f"messages[{len(body.messages) - 1}].content", limit, len(last.text), "characters"
+        )
     if task == DRAFT:
         if community is None:
             raise ApiError(404, "model_not_found", f"name the community: {DRAFT}/<community>")

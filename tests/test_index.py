@@ -7,7 +7,8 @@ import pytest
 
 from assistant.knowledge.loader import load_knowledge
 from assistant.knowledge.models import FaqEntry
-from assistant.retrieval.catalog import load_terms
+from assistant.retrieval.catalog import load_catalog, load_terms
+from assistant.retrieval.exact import ExactVectors
 from assistant.retrieval.index import KnowledgeIndex, UnknownCommunity
 from tests.conftest import SAMPLE_KNOWLEDGE, make_settings
 
@@ -68,6 +69,45 @@ def test_search_hits_are_typed_and_explained(sample_index: KnowledgeIndex) -> No
     assert hit.kind in {"faq", "script"} and hit.title and hit.snippet
     assert set(hit.retrievers) <= {"dense", "lexical"} and hit.retrievers
     assert 0 <= hit.confidence <= 1 and 0 <= hit.coverage <= 1
+
+
+def test_small_communities_are_searched_exactly_in_memory_as_chroma_ranks_them(sample_index: KnowledgeIndex) -> None:
+    """The in-memory search returns Chroma's nearest entries with its similarities (to float32
+    rounding); only entries sharing no feature with the query (similarity 0) tie in any order."""
+    questions = [i.similar[-1] for i in load_knowledge(SAMPLE_KNOWLEDGE / "faq").items if isinstance(i, FaqEntry)]
+    catalogs = [
+        load_catalog(sample_index.settings.lexical_path / s / "catalog.json") for s in sample_index.communities()
+    ]
+    kinds = {rid: r.kind for catalog in catalogs for rid, r in catalog.items()}
+    compared = 0
+    for scope in sample_index.communities():
+        exact = ExactVectors(*sample_index.store.vectors(scope), kinds)
+        assert len(exact) == sample_index.count(scope)
+        for question in questions[::3]:
+            vector = sample_index.embedder.embed([question])[0]
+            for wanted in (None, {"faq"}):
+                chroma = [(rid, sim) for rid, sim in sample_index.store.query(scope, vector, 20, wanted) if sim > 1e-6]
+                mine = exact.nearest(vector, 20, wanted)[: len(chroma)]
+                assert [rid for rid, _ in mine] == [rid for rid, _ in chroma]
+                assert [sim for _, sim in mine] == pytest.approx([sim for _, sim in chroma], abs=1e-6)
+                assert all(kinds[rid] == "faq" for rid, _ in mine) or wanted is None
+                compared += len(chroma)
+    assert compared > 1000
+
+
+def test_large_communities_are_searched_in_chroma_with_the_same_hits(sample_dir: Path) -> None:
+    in_memory, in_chroma = (
+        KnowledgeIndex(make_settings(sample_dir)),
+        KnowledgeIndex(make_settings(sample_dir), max_exact=0),
+    )
+    for question in ["发票怎么开", "退款多久到账", "课程可以回放吗", "宝宝奶粉怎么冲"]:
+        for scope in ["mombaby", "course"]:
+            mine, chroma = (
+                in_memory.search(question, scope, kinds={"faq"}),
+                in_chroma.search(question, scope, kinds={"faq"}),
+            )
+            assert [h.id for h in mine] == [h.id for h in chroma] and mine
+            assert [h.confidence for h in mine] == pytest.approx([h.confidence for h in chroma], abs=1e-4)
 
 
 def test_community_filter_and_unknown_community(sample_index: KnowledgeIndex) -> None:

@@ -5,8 +5,9 @@ off) → moderate the answer → log what was not answered."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from assistant.answering import clarify, followup, llm_engine, offline
 from assistant.answering.models import AnswerResult, Citation, Decision, Handoff, Turn
@@ -71,6 +72,21 @@ class Answerer:
     ) -> AnswerResult:
         """Raises ``InvalidCommunity`` / ``UnknownCommunity`` for a community it cannot answer
         for; never raises because a model failed (the offline engine answers instead)."""
+        result, log = self.answer_unlogged(question, community, history, member)
+        if log is not None:
+            log()
+        return result
+
+    def warm(self, community: str | None) -> bool:
+        """True when answering for ``community`` reads no file and calls no model: offline,
+        its moderator and knowledge loaded and current (a few ``stat`` calls to tell)."""
+        return self.llm is None and self.moderation.warm(community) and self.index.warm(community)
+
+    def answer_unlogged(
+        self, question: str, community: str | None = None, history: Sequence[Turn] = (), member: str | None = None
+    ) -> tuple[AnswerResult, Callable[[], None] | None]:
+        """``answer`` without its question-log write, returned to be run (blocking I/O: the API
+        answers on its event loop and writes in a worker thread)."""
         community = self.communities.resolve(community)
         policy = self.policy(community)
         moderator = self.moderation.moderator(community)
@@ -88,12 +104,11 @@ class Answerer:
             else:
                 outcome = _Outcome("refuse", reply or policy.refuse_reply, [], f"risky question: {', '.join(blocking)}",
                                    "offline", 0.0)  # fmt: skip
-            return self._result(outcome, question, verdict)
+            return self._result(outcome, question, verdict), None
         if reply_to_ask is not None:
             outcome = self._resolve_reply(reply_to_ask, policy, community, member)
             result = self._result(outcome, reply_to_ask.question, verdict)
-            self._log_reply(reply_to_ask, result, community)
-            return result
+            return result, partial(self._log_reply, reply_to_ask, result, community)
         query, hits, rewrite_error = self.retrieve(question, community, history)
         outcome = self._offline(hits, policy, community, member)
         # The offline engine's decision bounds the model's: it writes (or withdraws) an answer
@@ -107,8 +122,10 @@ class Answerer:
             outcome.fallback_reason = rewrite_error
         result = self._result(outcome, query, verdict)
         if result.decision in ("handoff", "clarify") and self.log is not None:
-            self._log_unanswered(self.log, community, question, query, result, [h.id for h in hits])
-        return result
+            return result, partial(
+                self._log_unanswered, self.log, community, question, query, result, [h.id for h in hits]
+            )
+        return result, None
 
     def _log_unanswered(
         self, log: QuestionLog, community: str | None, question: str, query: str, result: AnswerResult,

@@ -77,8 +77,8 @@ class HashingEmbedder:
             np.asarray(values, dtype=np.float32),
         )
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        np.add.at(out, np.asarray(owners, dtype=np.intp), _normalise_rows(lines))
-        return _normalise_rows(out)
+        np.add.at(out, np.asarray(owners, dtype=np.intp), normalise_rows(lines))
+        return normalise_rows(out)
 
     def features(self, text: str) -> dict[str, float]:
         """Weighted features of one line (exposed for tests and debugging)."""
@@ -101,7 +101,7 @@ class HashingEmbedder:
         return self.tokenizer.weight(term) / 10.0
 
 
-def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
+def normalise_rows(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return matrix / norms

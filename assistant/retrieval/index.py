@@ -21,6 +21,7 @@ from assistant.memory import gc_paused
 from assistant.retrieval import journal
 from assistant.retrieval.catalog import Record, load_catalog, load_terms, save_catalog, save_terms
 from assistant.retrieval.embedders import make_embedder
+from assistant.retrieval.exact import ExactVectors
 from assistant.retrieval.fusion import confidence, fuse
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.models import IngestError, IngestReport, SearchHit
@@ -38,6 +39,8 @@ MIN_ENTRIES_PER_WORKER = 1000
 CANDIDATE_FACTOR = 4
 #: Most entries of unwanted kinds a dense query asks for to avoid Chroma's metadata filter.
 MAX_UNFILTERED_EXTRA = 200
+#: Communities of up to this many entries are searched exactly in memory (``ExactVectors``).
+MAX_EXACT = 5000
 
 
 @dataclass
@@ -49,13 +52,20 @@ class _Scope:
     vocab: dict[str, frozenset[str]]
     mtime: float
     kinds: Counter[str]  # entries by kind
+    exact: ExactVectors | None = None  # read from the store at the first query of a small community
 
     def dense(
-        self, store: VectorStore, scope: str, vector: np.ndarray, n: int, kinds: Collection[str] | None
+        self, store: VectorStore, scope: str, vector: np.ndarray, n: int, kinds: Collection[str] | None, max_exact: int
     ) -> list[tuple[str, float]]:
-        """The ``n`` nearest entries of ``kinds``. Chroma's metadata filter took 0.75 of a 1.7 ms
-        query on the sample: when the entries of other kinds are few, the nearest ``n`` plus that
-        many are asked unfiltered and filtered here, which leaves the same ``n`` nearest."""
+        """The ``n`` nearest entries of ``kinds``: exactly in memory up to ``max_exact`` entries.
+        Otherwise Chroma, whose metadata filter took 0.75 of a 1.7 ms query on the sample: when
+        the entries of other kinds are few, the nearest ``n`` plus that many are asked
+        unfiltered and filtered here, which leaves the same ``n`` nearest."""
+        if len(self.records) <= max_exact:
+            if self.exact is None:
+                ids, vectors = store.vectors(scope)
+                self.exact = ExactVectors(ids, vectors, {rid: r.kind for rid, r in self.records.items()})
+            return self.exact.nearest(vector, n, kinds)
         others = sum(count for kind, count in self.kinds.items() if kind not in kinds) if kinds else 0
         if not kinds or others > MAX_UNFILTERED_EXTRA:
             return store.query(scope, vector, n, kinds)
@@ -66,8 +76,8 @@ class _Scope:
 class KnowledgeIndex:
     """Ingest and search; safe to share between threads (ingest holds a lock)."""
 
-    def __init__(self, settings: Settings, tokenizer: Tokenizer | None = None) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, tokenizer: Tokenizer | None = None, max_exact: int = MAX_EXACT) -> None:
+        self.settings, self.max_exact = settings, max_exact
         self.tokenizer = tokenizer or default_tokenizer()
         self.embedder = make_embedder(settings)
         self.store = VectorStore(settings, self.embedder)
@@ -280,7 +290,7 @@ class KnowledgeIndex:
         owner: dict[str, str] = {}
         for scope in scopes:
             state = self._scope(scope)
-            for rid, sim in state.dense(self.store, scope, vector, n, kinds):
+            for rid, sim in state.dense(self.store, scope, vector, n, kinds, self.max_exact):
                 dense[rid] = sim
                 owner[rid] = scope
             for rid, score in state.lexical.search(terms, n):
@@ -328,17 +338,31 @@ class KnowledgeIndex:
             return 0.0
         return sum(self.tokenizer.weight(w) for w in set(words) if w in vocab) / total
 
+    def warm(self, community: str | None) -> bool:
+        """True when searching ``community`` reads no file: its scopes loaded and current."""
+        known = self.communities()
+        for scope in dict.fromkeys([community, GLOBAL] if community else known):
+            state = self._scopes.get(scope) if scope in known else None
+            if scope in known and (state is None or state.mtime != self._mtime(scope)):
+                return False
+            if state is not None and state.exact is None and len(state.records) <= self.max_exact:
+                return False
+        return True
+
     def _scope(self, scope: str) -> _Scope:
-        path = self._catalog_path(scope)
-        try:
-            mtime = path.stat().st_mtime
-        except FileNotFoundError:
-            mtime = 0.0
+        mtime = self._mtime(scope)
         state = self._scopes.get(scope)
         if state is None or state.mtime != mtime:
+            path = self._catalog_path(scope)
             state = self._state(load_catalog(path), LexicalIndex.load(self._scope_dir(scope) / "lexical"), mtime)
             self._scopes[scope] = state
         return state
+
+    def _mtime(self, scope: str) -> float:
+        try:
+            return self._catalog_path(scope).stat().st_mtime
+        except FileNotFoundError:
+            return 0.0
 
     @staticmethod
     def _state(records: dict[str, Record], lexical: LexicalIndex, mtime: float) -> _Scope:

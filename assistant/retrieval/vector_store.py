@@ -106,6 +106,14 @@ class VectorStore:
         )
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
+    def vectors(self, community: str) -> tuple[list[str], np.ndarray]:
+        """Every id of the collection with its stored vector (rows of a float32 matrix)."""
+        res = self._collection(community).get(include=["embeddings"])
+        ids = list(res["ids"])
+        if not ids:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return ids, np.asarray(res["embeddings"], dtype=np.float32)
+
     def count(self, community: str) -> int:
         return int(self._collection(community).count())
 

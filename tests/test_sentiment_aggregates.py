@@ -72,6 +72,9 @@ def test_grumbles_about_mood_or_weather_are_not_complaints_unless_they_name_the_
     service = window([sig(0, "a", "客服一直不回，烦死了", "negative", -0.8, words=("客服",)),
                       sig(5, "b", "客服也不回我，好烦", "negative", -0.7, words=("客服",))])  # fmt: skip
     assert [c.topic for c in service.complaints()] == ["客服"]
+    hard_to_use = ["报名流程太麻烦了", "这个小程序太难用了", "电梯又困人了", "积分累计规则看不懂"]
+    w = window([sig(i * 5, f"邻居{i}", t, "negative", -0.8, words=("物业",)) for i, t in enumerate(hard_to_use)])
+    assert [(c.topic, c.count) for c in w.complaints()] == [("物业", 4)]  # 麻烦, 难用, 困人, 累计: no mood
 
 
 def test_a_fault_the_model_reads_as_neutral_is_still_a_complaint() -> None:

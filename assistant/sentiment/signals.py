@@ -43,8 +43,8 @@ _PROBLEM = re.compile(
 #: The speaker's own state or the weather: what everyday grumbles are about (好累, 困死了, 又下雨了
 #:烦死了). Said by many at once it is chatter, not a complaint about anything the group provides.
 _MOOD = re.compile(
-    r"累|困|饿|好热|太热|热死|热得|好冷|太冷|冷死|下雨|烦|头疼|头痛|头秃|好难|太难|难受|无聊|郁闷|"
-    r"不想(上班|起床|动|出门)|想睡|没睡好|失眠"
+    r"(?<![积计连])累|困(?![难人])|饿|好热|太热|热死|热得|好冷|太冷|冷死|下雨|(?<!麻)烦|头疼|头痛|头秃|难受|无聊|郁闷|"
+    r"[好太]难(?![用吃喝看闻找买约抢退联])|不想(上班|起床|动|出门)|想睡|没睡好|失眠"
 )
 #: A member saying they will leave or stop buying, in the first person: the plainest churn signal.
 _LEAVING = re.compile(

@@ -16,10 +16,11 @@ EVIDENCE = 5
 MAX_ALERTS = 10
 RISK_WINDOW = timedelta(hours=1)
 RISK_WAVE = 3
-#: Two fraud messages from members (one account or two) this close together already make a wave: a scam push posts
-#: several look-alike notices within minutes and moderation misses some of them (2 of 3 flagged in
-#: a held-out log), while one fraud message is flagged on its own anyway. Fraud only: two adverts
-#: in ten minutes are one advertiser's habit; staff messages never (a refund rule is not a scam).
+#: Two fraud messages from members (one account or two) this close together already make a wave:
+#: a scam push posts several look-alike notices within minutes and moderation misses some of them
+#: (2 of 3 flagged in a held-out log), while one fraud message is flagged on its own anyway. Fraud
+#: only: two adverts in ten minutes are one advertiser's habit; staff messages never (a refund rule
+#: is not a scam).
 FRAUD_PAIR = timedelta(minutes=15)
 ARGUMENT_WINDOW = timedelta(minutes=20)
 ARGUMENT_MESSAGES = 4

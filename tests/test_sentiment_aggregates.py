@@ -56,6 +56,46 @@ def test_three_complaints_or_two_complainers_are_a_cluster_but_not_yet_an_alert(
         assert len(w.complaints()) == 1 and w.cluster_alerts(w.complaints()) == []
 
 
+def test_the_same_grumble_repeated_by_several_members_is_one_complaint_not_an_alert() -> None:
+    same = [sig(i * 3, f"书友{i % 3}", "这本书的翻译读着有点拗口", "negative", -0.6, words=("翻译",)) for i in range(4)]
+    w = window(same)
+    assert [(c.topic, c.count, len(c.members)) for c in w.complaints()] == [("翻译", 1, 3)]
+    assert w.cluster_alerts(w.complaints()) == []
+
+
+def test_grumbles_about_mood_or_weather_are_not_complaints_unless_they_name_the_service() -> None:
+    rain = ["下午突然下雨了，衣服白晒了，烦死了", "又下雨了，烦死了", "下雨了烦，刚洗的车", "今天下雨，好困"]
+    grumbles = [sig(i * 5, f"邻居{i}", text, "negative", -0.8, words=("下雨",)) for i, text in enumerate(rain)]
+    w = window(grumbles)
+    assert w.complaints() == [] and w.cluster_alerts(w.complaints()) == []
+    assert w.top_topics()[0]["negative"] == 4  # still in the topic's sentiment
+    service = window([sig(0, "a", "客服一直不回，烦死了", "negative", -0.8, words=("客服",)),
+                      sig(5, "b", "客服也不回我，好烦", "negative", -0.7, words=("客服",))])  # fmt: skip
+    assert [c.topic for c in service.complaints()] == ["客服"]
+    hard_to_use = ["报名流程太麻烦了", "这个小程序太难用了", "电梯又困人了", "积分累计规则看不懂"]
+    w = window([sig(i * 5, f"邻居{i}", t, "negative", -0.8, words=("物业",)) for i, t in enumerate(hard_to_use)])
+    assert [(c.topic, c.count) for c in w.complaints()] == [("物业", 4)]  # 麻烦, 难用, 困人, 累计: no mood
+
+
+def test_a_fault_the_model_reads_as_neutral_is_still_a_complaint() -> None:
+    faults = ["吃了两天就开始软便", "换了新批次就拉稀", "这批我家的也软便，味道也不对", "杯子装水就漏，衣服湿了"]
+    w = window([sig(i * 5, f"铲屎官{i}", t, "neutral", -0.1, words=("猫粮",)) for i, t in enumerate(faults)])
+    assert [(c.topic, c.count) for c in w.complaints()] == [("猫粮", 4)]
+    assert [a.topic for a in w.cluster_alerts(w.complaints())] == ["猫粮"]
+    happy = window([sig(i * 5, f"铲屎官{i}", f"猫粮很好吃{i}", "neutral", 0.1, words=("猫粮",)) for i in range(4)])
+    assert happy.complaints() == []
+    care = ["宝宝拉肚子怎么办", "宝宝拉肚子两天了，要去医院吗", "娃过敏起红疹了，用什么药", "孩子一直拉肚子，喂什么好"]
+    questions = window([sig(i * 5, f"宝妈{i}", t, "neutral", -0.1, words=("宝宝",)) for i, t in enumerate(care)])
+    assert questions.complaints() == []  # a symptom is a complaint only after something bought or used
+
+
+def test_a_problem_asked_about_twice_then_quiet_puts_a_member_at_risk() -> None:
+    w = window([sig(0, "可乐妈妈", "鞋穿了三天鞋底就开胶了，怎么办"), sig(60, "可乐妈妈", "开胶的事还没结果吗？"),
+                sig(70, "可乐妈妈", "太失望了，以后不会再在这买了", "negative", -0.9)] + chatter(80, 40))  # fmt: skip
+    found = at_risk(w.members, STAFF, T0, T0 + timedelta(minutes=300), w.count)
+    assert [r.member for r in found] == ["可乐妈妈"] and any("不再购买" in r for r in found[0].reasons)
+
+
 def test_two_members_trading_insults_is_an_argument_but_a_complaint_wave_is_not() -> None:
     quarrel = [sig(i * 2, "芒果妈" if i % 2 else "一一妈", f"你才不懂{i}", "negative", -0.8) for i in range(6)]
     w = window(quarrel)
@@ -82,6 +122,17 @@ def test_three_spam_messages_in_an_hour_are_a_risk_wave_two_are_not() -> None:
     assert window(spam[:2]).risk_waves.alerts() == []
     spread = [sig(i * 90, f"引流号{i}", f"加V领福利{i}", categories=("spam_ads",)) for i in range(3)]
     assert window(spread).risk_waves.alerts() == []
+
+
+def test_two_fraud_messages_within_minutes_are_a_wave_two_adverts_or_staff_messages_are_not() -> None:
+    scam = [sig(0, "官方客服中心", "补偿登记请提供验证码", categories=("fraud",)),
+            sig(4, "官方客服中心", "先转保证金激活补偿", categories=("spam_ads", "fraud"))]  # fmt: skip
+    assert [(a.kind, a.category) for a in window(scam).risk_waves.alerts()] == [("risk_wave", "fraud")]
+    apart = [scam[0], sig(40, "退款专员", "转账激活", categories=("fraud",))]
+    adverts = [sig(i * 4, "引流号", f"加V领福利{i}", categories=("spam_ads",)) for i in range(2)]
+    staff = [sig(i * 4, "客服小美", f"运费需要您先垫付{i}", categories=("fraud",)) for i in range(2)]
+    for signals in (apart, adverts, staff):
+        assert window(signals).risk_waves.alerts() == []
 
 
 def test_a_complaint_without_staff_reply_in_time_is_an_alert_one_answered_in_time_is_not() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 import numpy as np
@@ -10,7 +11,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from assistant.sentiment.corpus import chat_lines
 from assistant.text import fold
-from evals import sentiment
+from evals import sentiment, summaries
 from evals.dataset import load_jsonl
 from tests.test_eval_data import jaccard
 
@@ -57,3 +58,14 @@ def test_no_eval_message_is_a_near_copy_of_a_training_line() -> None:
     assert len(dataset.cases) >= 1500
     rows, _ = chat_lines()
     assert near_copies([c.text for c in dataset.cases], [r.text for r in rows]) == []
+
+
+def test_second_held_out_summary_logs_are_apart_from_training_lines() -> None:
+    """The logs of ``heldout2`` were written after the rules, to measure them: a message long
+    enough to say something (8+ characters; 收到 and 早上好 are everybody's) is no near copy."""
+    folder = summaries.DEFAULT_DATA / "heldout2"
+    texts = [json.loads(line)["text"] for log in sorted(folder.glob("log*.jsonl"))
+             for line in log.read_text(encoding="utf-8").splitlines()]  # fmt: skip
+    assert len(texts) >= 300
+    rows, _ = chat_lines()
+    assert near_copies([t for t in texts if len(t) >= 8], [r.text for r in rows]) == []

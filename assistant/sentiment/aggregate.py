@@ -81,9 +81,24 @@ class TopicStats:
     negative: int = 0
     positive: int = 0
     members: set[str] = field(default_factory=set)
+    complaints: int = 0  # distinct complaint texts: one grumble said word for word by five is one
     complainers: set[str] = field(default_factory=set)
     complaint_ids: list[int] = field(default_factory=list)
+    complaint_texts: set[int] = field(default_factory=set)  # hashes, up to CLUSTER_IDS
     examples: list[Quote] = field(default_factory=list)
+
+    def complain(self, s: Signal, position: int) -> None:
+        self.complainers.add(s.message.sender)
+        if len(self.complaint_ids) < CLUSTER_IDS:
+            self.complaint_ids.append(position)
+        key = hash(s.message.text)
+        if key in self.complaint_texts:
+            return
+        self.complaints += 1
+        if len(self.complaint_texts) < CLUSTER_IDS:
+            self.complaint_texts.add(key)
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(s.quote())
 
 
 class Window:
@@ -152,6 +167,9 @@ class Window:
             self.unanswered.add(s)
 
     def _topics(self, s: Signal) -> None:
+        if not s.words:
+            return
+        negative, grievance = s.negative and not s.staff, s.grievance
         for word in s.words:
             topic = self.topics.get(word)
             if topic is None:
@@ -160,13 +178,9 @@ class Window:
             topic.score += s.score
             topic.members.add(s.message.sender)
             topic.positive += s.positive
-            if s.negative and not s.staff:
-                topic.negative += 1
-                topic.complainers.add(s.message.sender)
-                if len(topic.complaint_ids) < CLUSTER_IDS:
-                    topic.complaint_ids.append(self.count)
-                if len(topic.examples) < EXAMPLES:
-                    topic.examples.append(s.quote())
+            topic.negative += negative
+            if grievance:
+                topic.complain(s, self.count)
 
     # --- reading the aggregates -------------------------------------------------------------
 
@@ -183,10 +197,11 @@ class Window:
                 for word, t in ranked if len(t.members) >= 2]  # fmt: skip
 
     def complaints(self, n: int = 5) -> list[Complaint]:
-        """Topic words ranked by how many members complained about them; a word whose complaints
-        are mostly already in a chosen cluster joins that cluster instead (退款 and 到账)."""
+        """Topic words ranked by how many members complained about them (``Signal.grievance``:
+        grumbles are not complaints); a word whose complaints are mostly already in a chosen
+        cluster joins that cluster instead (退款 and 到账)."""
         ranked = sorted(((w, t) for w, t in self.topics.items() if len(t.complainers) >= 2),
-                        key=lambda kv: (-len(kv[1].complainers), -kv[1].negative, kv[0]))  # fmt: skip
+                        key=lambda kv: (-len(kv[1].complainers), -kv[1].complaints, kv[0]))  # fmt: skip
         chosen: list[tuple[list[str], TopicStats, set[int]]] = []
         for word, topic in ranked:
             ids = set(topic.complaint_ids)
@@ -197,7 +212,7 @@ class Window:
                 continue
             if len(chosen) < n:
                 chosen.append(([word], topic, ids))
-        return [Complaint(topic="/".join(words), count=t.negative, members=sorted(t.complainers),
+        return [Complaint(topic="/".join(words), count=t.complaints, members=sorted(t.complainers),
                           examples=t.examples) for words, t, _ in chosen]  # fmt: skip
 
     def bucket_alerts(self) -> list[Alert]:
@@ -220,5 +235,5 @@ class Window:
     def cluster_alerts(self, complaints: list[Complaint]) -> list[Alert]:
         return [Alert(kind="complaint_cluster", time=c.examples[0].time, end=c.examples[-1].time, members=c.members,
                       evidence=c.examples, topic=c.topic,
-                      detail=f"{len(c.members)} 人就「{c.topic}」发出 {c.count} 条负面消息")
+                      detail=f"{len(c.members)} 人就「{c.topic}」发出 {c.count} 条投诉")
                 for c in complaints if c.count >= CLUSTER_MESSAGES and len(c.members) >= CLUSTER_MEMBERS]  # fmt: skip

@@ -29,9 +29,7 @@ def write(s: Summary) -> str:
     if s.topics:
         lines.append("热门话题：" + "、".join(f"{t['topic']}（{t['count']} 条）" for t in s.topics[:5]) + "。")
     for c in s.complaints[:3]:
-        lines.append(
-            f"关于「{c.topic}」有 {c.count} 条负面消息，来自 {len(c.members)} 人，例如 {cite(c.examples[0])}。"
-        )
+        lines.append(f"关于「{c.topic}」有 {c.count} 条投诉，来自 {len(c.members)} 人，例如 {cite(c.examples[0])}。")
     if s.risky["total"]:
         cats = "、".join(f"{k} {v} 条" for k, v in s.risky["by_category"].items())
         lines.append(f"风险消息 {s.risky['total']} 条（{cats}）。")

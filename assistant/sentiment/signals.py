@@ -30,9 +30,29 @@ _HOSTILE = re.compile(
     r"关你(什么|啥|屁)事|闭嘴|(^|[，,。！!\s])滚($|[，,。！!\s]|吧|开|出去)|脑子(呢|有问题|进水)|有病吧|懂个屁|狗腿子|"
     r"别装了|双标|血口喷人|阴阳怪气|倒打一耙|嘴[巴]?放干净|有脸说|你这人|就你(长嘴|懂)|少在这"
 )
+#: A fault of a thing bought or used, or a delivery gone wrong, said in any words: the model
+#: reads many of these as neutral ("装水倒过来就漏"). General words of products, apps and goods,
+#: not the words of any one log.
+_FAULT = re.compile(
+    r"坏了|坏掉|损坏|破损|破了|裂了|漏水|漏液|渗水|[会就一直总老又]漏|发烫|烫手|过热|鼓包|掉电|耗电快|充不进|"
+    r"闪退|卡死|卡顿|连不上|掉线|断线|异响|结块|死机|黑屏|白屏|花屏|打不开|进不去|登不上|播放不了|"
+    r"(用|放|看|听|开|装)不了|不能用|没法用|无法使用|没反应|失灵|故障|报错|"
+    r"开胶|掉色|褪色|起球|开线|变形|变质|发霉|过期|异味|发臭|馊了|烂了|烂果|坏果|有虫|"
+    r"质量差|质量不行|做工差|货不对版|缺斤少两|少送|丢件|没收到|收不到"
+)
+#: A symptom (of a child, a pet, the member): a complaint only when it follows something bought,
+#: eaten or used (``_BOUGHT``) — "吃了这批猫粮就软便" — never as a care question ("宝宝拉肚子怎么办").
+_SYMPTOM = re.compile(r"拉稀|拉肚子|腹泻|软便|呕吐|吐了|过敏|起疹|红疹|红肿|发炎")
+_BOUGHT = re.compile(r"买|[这那一]批|批次|换了|换成|吃了|喝了|用了|穿了|[这那]款|到手")
+#: The speaker's own state or the weather: what everyday grumbles are about (好累, 困死了,
+#: 又下雨了烦死了). Said by many at once it is chatter, not a complaint about anything the group provides.
+_MOOD = re.compile(
+    r"(?<![积计连])累|困(?![难人])|饿|好热|太热|热死|热得|好冷|太冷|冷死|下雨|(?<!麻)烦|头疼|头痛|头秃|难受|无聊|郁闷|"
+    r"[好太]难(?![用吃喝看闻找买约抢退联])|不想(上班|起床|动|出门)|想睡|没睡好|失眠"
+)
 #: A member saying they will leave or stop buying, in the first person: the plainest churn signal.
 _LEAVING = re.compile(
-    r"我[^，。！？,.!?]{0,8}(退群|不会再|再也不|不再|不来了|取关|拉黑|卸载)|不会再买|再也不买|退群了|换别家|去别家|"
+    r"我[^，。！？,.!?]{0,8}(退群|不会再|再也不|不再|不来了|取关|拉黑|卸载)|(不会再|再也不)[^，。！？,.!?]{0,4}买|退群了|换别家|去别家|"
     r"不稀罕|不上了|不学了|不参加了|不抱希望|心寒|寒心|失望透顶"
 )
 #: A negative message needs this polarity to count as a complaint (mild grumbles do not).
@@ -43,9 +63,9 @@ THANKS_SCORE = 0.3
 QUOTE_CHARS = 200
 
 
-ASKS, SERVICE, TOPICAL, HELP, LEAVING, HOSTILE = (1 << i for i in range(6))
+ASKS, SERVICE, TOPICAL, HELP, LEAVING, HOSTILE, FAULT, SYMPTOM, BOUGHT, MOOD = (1 << i for i in range(10))
 _FLAGS = ((ASKS, _ASKS), (SERVICE, _SERVICE), (TOPICAL, _TOPICAL), (HELP, _HELP), (LEAVING, _LEAVING),
-          (HOSTILE, _HOSTILE))  # fmt: skip
+          (HOSTILE, _HOSTILE), (FAULT, _FAULT), (SYMPTOM, _SYMPTOM), (BOUGHT, _BOUGHT), (MOOD, _MOOD))  # fmt: skip
 
 
 class Reading(NamedTuple):
@@ -101,11 +121,25 @@ class Signal:
         if self.staff or self.read.categories:
             return False
         flags = self.read.flags
-        if self.negative and self.read.score <= COMPLAINT_SCORE and flags & (SERVICE | TOPICAL):
+        if self.negative and self.read.score <= COMPLAINT_SCORE and flags & (SERVICE | TOPICAL | FAULT | SYMPTOM):
             return True
         if self.read.score >= THANKS_SCORE:
             return False  # "售后之前帮我设置过，挺快" tells of help; it does not ask for it
-        return bool(flags & HELP) or (bool(flags & ASKS) and (bool(flags & SERVICE) or self.to_staff))
+        return bool(flags & HELP) or (bool(flags & ASKS) and (bool(flags & (SERVICE | FAULT)) or self.to_staff))
+
+    @property
+    def grievance(self) -> bool:
+        """What a complaint cluster is made of: a member's message about something that went wrong
+        — naming a fault, or a symptom after something bought or used, whatever the model's
+        label; or negative about anything but the speaker's mood or the weather. A grumble (好累,
+        又下雨了烦死了) counts in its topics' sentiment, never as a complaint, unless it names the
+        service too (客服不回，烦死了)."""
+        if self.staff or self.positive or self.read.categories:
+            return False
+        flags = self.read.flags
+        if flags & FAULT or (flags & SYMPTOM and flags & BOUGHT):
+            return True
+        return self.negative and (bool(flags & (SERVICE | TOPICAL)) or not flags & MOOD)
 
     @property
     def needs_answer(self) -> bool:

@@ -101,3 +101,14 @@ def test_batch_scan_scores_like_sklearn_transform(texts: list[str]) -> None:
     matrix = _sklearn_vectorizer(model).transform(texts)
     expected_logits = matrix @ model.weights.T.astype(np.float64) + model.bias
     assert np.allclose(model.predict_normalized(texts), 1.0 / (1.0 + np.exp(-expected_logits)), atol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(CHAT_TEXT, st.lists(CHAT_TEXT, min_size=1, max_size=3))
+def test_one_text_scores_like_the_same_text_in_a_batch(text: str, others: list[str]) -> None:
+    """A request of one message takes its own path (no sparse matrix); its scores are the
+    batch path's for the same text, empty and whitespace-only texts included."""
+    model = builtin_classifier()
+    alone = model.predict_normalized([text])
+    assert alone.shape == (1, len(model.labels))
+    assert np.allclose(alone[0], model.predict_normalized([text, *others])[0], atol=1e-12)

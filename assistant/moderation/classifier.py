@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -77,6 +78,11 @@ class ModelFileError(ValueError):
     """A model file that is not a classifier this version can read (the message names no path)."""
 
 
+def _padded_words(text: str) -> str:
+    """What char_wb n-grams are read from: each whitespace-separated word padded with one space."""
+    return "".join(f" {word} " for word in text.lower().split())
+
+
 @dataclass
 class TextClassifier:
     vocabulary: list[str]  # column → char_wb n-gram
@@ -94,10 +100,11 @@ class TextClassifier:
         product with the weights, but the whole batch is one Aho-Corasick scan for the
         vocabulary's n-grams: sklearn's ``transform`` costs ~1.4 ms of fixed overhead per call,
         and its per-text Python analyser and lookups were a quarter of batch moderation."""
+        if len(normalized) == 1:
+            return self._predict_one(normalized[0])[None, :]
         starts, padded, position = [], [], 0
         for text in normalized:
-            # char_wb n-grams come from each whitespace-separated word padded with one space.
-            words = "".join(f" {word} " for word in text.lower().split())
+            words = _padded_words(text)
             starts.append(position)
             padded.append(words)
             position += len(words) + 1
@@ -115,13 +122,24 @@ class TextClassifier:
         logits = matrix @ self._weights_by_feature + self.bias
         return 1.0 / (1.0 + np.exp(-logits))  # type: ignore[no-any-return]
 
+    def _predict_one(self, text: str) -> np.ndarray:
+        """The same scores for one text (an API request's usual load) from a dict of counts and a
+        gather of its rows: the batch path's sort, offsets and sparse matrix cost three times as much."""
+        counts = Counter(column for _, column in self._ngrams.iter(_padded_words(text)))
+        if not counts:
+            return 1.0 / (1.0 + np.exp(-self.bias))  # type: ignore[no-any-return]
+        columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+        values = tf * self.idf[columns]
+        logits = values @ self._weights_by_feature[columns] / np.sqrt(values @ values) + self.bias
+        return 1.0 / (1.0 + np.exp(-logits))  # type: ignore[no-any-return]
+
     def top_features(self, normalized: str, label: str, k: int = 3) -> list[str]:
         """The n-grams of one text that push ``label`` up most (tf-idf × weight): what a false
         alarm was made of, for the eval report."""
         column_of = self.labels.index(label)
-        words = "".join(f" {word} " for word in normalized.lower().split())
         counts: dict[int, int] = {}
-        for _, column in self._ngrams.iter(words):
+        for _, column in self._ngrams.iter(_padded_words(normalized)):
             counts[column] = counts.get(column, 0) + 1
         pushes = {c: (1.0 + np.log(n)) * self.idf[c] * self.weights[column_of, c] for c, n in counts.items()}
         ranked = sorted((c for c, push in pushes.items() if push > 0), key=lambda c: -pushes[c])

@@ -23,6 +23,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="Offline-first assistant for Chinese community operators: FAQ search, moderation, drafting.",
         docs_url=None,
         redoc_url=None,
+        # Observability is shequn's own (Prometheus /metrics, JSON logs); FastAPI's OpenTelemetry
+        # hooks would otherwise look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     services = services or Services.from_settings(settings)

@@ -11,7 +11,6 @@ from fastapi import Depends, Request
 from assistant.answering.service import Answerer
 from assistant.communities import Communities
 from assistant.drafting.service import Drafter
-from assistant.moderation.engine import ModerationService
 from assistant.retrieval.index import KnowledgeIndex
 from assistant.services import Services
 from assistant.settings import Settings
@@ -36,10 +35,6 @@ async def _communities(services: ServicesDep) -> Communities:
     return services.communities
 
 
-async def _moderation(services: ServicesDep) -> ModerationService:
-    return services.moderation
-
-
 async def _answerer(services: ServicesDep) -> Answerer:
     return services.answerer
 
@@ -47,7 +42,6 @@ async def _answerer(services: ServicesDep) -> Answerer:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 IndexDep = Annotated[KnowledgeIndex, Depends(_index)]
 CommunitiesDep = Annotated[Communities, Depends(_communities)]
-ModerationDep = Annotated[ModerationService, Depends(_moderation)]
 AnswererDep = Annotated[Answerer, Depends(_answerer)]
 
 

@@ -21,14 +21,15 @@ T = TypeVar("T")
 SETTLED_SECONDS = 1.0
 
 
-def _stamp(folders: Sequence[Path]) -> tuple[int | None, ...]:
-    stamps: list[int | None] = []
-    for folder in folders:
+def stamps(paths: Sequence[Path]) -> tuple[int | None, ...]:
+    """Each path's modification time in ns, None where it does not exist: one ``stat`` each."""
+    found: list[int | None] = []
+    for path in paths:
         try:
-            stamps.append(os.stat(folder).st_mtime_ns)
+            found.append(os.stat(path).st_mtime_ns)
         except OSError:
-            stamps.append(None)
-    return tuple(stamps)
+            found.append(None)
+    return tuple(found)
 
 
 class Listing(Generic[T]):
@@ -42,12 +43,12 @@ class Listing(Generic[T]):
 
     def get(self) -> T:
         kept = self._kept
-        if kept is not None and _stamp(kept[1]) == kept[2]:
+        if kept is not None and stamps(kept[1]) == kept[2]:
             return kept[0]
         with self._lock:
             started = self._clock()
             value, folders = self._read()
-            stamp = _stamp(folders)
+            stamp = stamps(folders)
             settled = all(s is None or s < (started - SETTLED_SECONDS) * 1e9 for s in stamp)
             self._kept = (value, folders, stamp) if settled else None
             return value

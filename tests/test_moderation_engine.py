@@ -46,7 +46,7 @@ def test_community_keywords_and_allow_list() -> None:
 
 
 def test_a_broken_classifier_never_makes_a_message_clean() -> None:
-    broken = TextClassifier(["a"], idf=np.zeros(0), labels=["risky"], weights=np.zeros((1, 1)), bias=np.zeros(1))
+    broken = TextClassifier(["普"], idf=np.zeros(0), labels=["risky"], weights=np.zeros((1, 1)), bias=np.zeros(1))
     verdict = Moderator(Policy(), {"classifier": broken}).moderate("普通的一句话")
     failed = [c for c in verdict.checks if c.error]
     assert failed and failed[0].name == "classifier"

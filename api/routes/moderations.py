@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import batch, metrics
-from api.deps import ModerationDep, SettingsDep
+from api.deps import ServicesDep
 from api.errors import ApiError
 from api.schemas import ModerationRequest, ModerationResponse, json_response
 
@@ -17,8 +17,9 @@ INLINE_CHARS = 1000
 
 
 @router.post("/moderations", response_model=ModerationResponse)
-async def moderate(body: ModerationRequest, service: ModerationDep, settings: SettingsDep) -> Response:
+async def moderate(body: ModerationRequest, services: ServicesDep) -> Response:
     """Risk verdicts (categories, severity, action, evidence, checks) for one or many messages."""
+    service, settings = services.moderation, services.settings
     texts = batch.messages(body.input, settings)
     total = sum(len(t) for t in texts)
     if total > settings.max_request_chars:
@@ -26,9 +27,11 @@ async def moderate(body: ModerationRequest, service: ModerationDep, settings: Se
     empty = [{"index": i} for i, t in enumerate(texts) if not t.strip()]
     if empty:
         raise ApiError(422, "empty_text", "messages must contain text", empty)
-    if total <= INLINE_CHARS and service.warm(body.community):
-        results = service.moderate_many(texts, body.community, body.source)
+    moderator = service.ready(body.community) if total <= INLINE_CHARS else None
+    if moderator is not None:
+        community, results = moderator.community, service.run(moderator, texts, body.source)
     else:
-        results = await run_in_threadpool(service.moderate_many, texts, body.community, body.source)
+        community = service.communities.resolve(body.community)
+        results = await run_in_threadpool(service.moderate_many, texts, community, body.source)
     metrics.verdicts(results)
-    return json_response(ModerationResponse(community=service.communities.resolve(body.community), results=results))
+    return json_response(ModerationResponse(community=community, results=results))

@@ -80,7 +80,7 @@ class Answerer:
     def warm(self, community: str | None) -> bool:
         """True when answering for ``community`` reads no file and calls no model: offline,
         its moderator and knowledge loaded and current (a few ``stat`` calls to tell)."""
-        return self.llm is None and self.moderation.warm(community) and self.index.warm(community)
+        return self.llm is None and self.moderation.ready(community) is not None and self.index.warm(community)
 
     def answer_unlogged(
         self, question: str, community: str | None = None, history: Sequence[Turn] = (), member: str | None = None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from assistant.clock import Clock, utc_now
 from assistant.communities import Communities, inside
+from assistant.listing import stamps
 from assistant.llm import make_chat_model
 from assistant.llm.base import ChatModel
 from assistant.memory import gc_paused
@@ -246,7 +247,7 @@ class ModerationService:
 
     def __init__(self, communities: Communities, llm: ChatModel | None = None, now: Clock = utc_now) -> None:
         self.communities, self.llm, self.now = communities, llm, now
-        self._moderators: OrderedDict[str | None, tuple[float, Moderator]] = OrderedDict()
+        self._moderators: OrderedDict[str | None, tuple[tuple[int | None, ...], Moderator]] = OrderedDict()
         self._generic: Moderator | None = None
         self._lock = threading.Lock()
 
@@ -256,7 +257,11 @@ class ModerationService:
 
     def moderate_many(self, texts: Sequence[str], community: str | None, source: Source = "member") -> list[Verdict]:
         """Verdicts under the community's policy; in shadow mode also written to the shadow log."""
-        moderator = self.moderator(community)
+        return self.run(self.moderator(community), texts, source)
+
+    def run(self, moderator: Moderator, texts: Sequence[str], source: Source = "member") -> list[Verdict]:
+        """``moderate_many`` with a moderator already in hand (from ``ready``): a request resolves
+        its community and checks the files once."""
         verdicts = moderator.moderate_many(texts, source)
         acted = [(t, v) for t, v in zip(texts, verdicts, strict=True) if v.shadow_action not in (None, "allow")]
         if acted:
@@ -277,14 +282,14 @@ class ModerationService:
         with self._lock, path.open("a", encoding="utf-8") as file:
             file.write("\n".join(rows) + "\n")
 
-    def warm(self, community: str | None) -> bool:
-        """True when moderating for ``community`` needs no file read and no LLM call: offline,
-        with its moderator built and still current (a few ``stat`` calls to tell)."""
+    def ready(self, community: str | None) -> Moderator | None:
+        """The community's moderator when using it needs no file read and no LLM call: offline,
+        built and still current (a few ``stat`` calls to tell); else None."""
         if self.llm is not None:
-            return False
+            return None
         community = self.communities.resolve(community)
         cached = self._moderators.get(community)
-        return cached is not None and cached[0] == self._stamp(community)
+        return cached[1] if cached is not None and cached[0] == self._stamp(community) else None
 
     def moderator(self, community: str | None) -> Moderator:
         """Raises ``InvalidCommunity`` / ``UnknownCommunity`` before anything is loaded."""
@@ -308,8 +313,7 @@ class ModerationService:
                 self._generic = Moderator.for_community(self.communities, None)
             return self._generic
 
-    def _stamp(self, community: str | None) -> float:
+    def _stamp(self, community: str | None) -> tuple[int | None, ...]:
         if community is None:
-            return 0.0
-        files = [self.communities.model_path(community), self.communities.path("moderation", community, ".yaml")]
-        return sum(f.stat().st_mtime for f in files if f.exists())
+            return ()
+        return stamps([self.communities.model_path(community), self.communities.path("moderation", community, ".yaml")])

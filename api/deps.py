@@ -16,8 +16,13 @@ from assistant.services import Services
 from assistant.settings import Settings
 
 
-async def _services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
+    """For the per-message routes: a dependency, even this one, costs ~11 µs of solving a request."""
     return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def _services(request: Request) -> Services:
+    return services_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(_services)]

@@ -3,10 +3,11 @@ status, latency, key id — never the key), its metrics, and, when it writes, an
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -26,6 +27,14 @@ request_id_var: ContextVar[str | None] = ContextVar("shequn_request_id", default
 #: A client's own id is kept when it is short and plain; otherwise a new one is made.
 CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 UNMATCHED = "<unmatched>"
+#: Request ids are this process's random prefix and a counter: unique across workers and
+#: restarts, and a tenth of the cost of a uuid4 (which reads the OS's random source each time).
+_PREFIX = secrets.token_hex(8)
+_NEXT = itertools.count()
+
+
+def new_request_id() -> str:
+    return f"{_PREFIX}{next(_NEXT):016x}"
 
 
 class RequestIdFilter(logging.Filter):
@@ -46,7 +55,7 @@ class Observe:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if CLIENT_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = given if CLIENT_ID.fullmatch(given) else new_request_id()
         scope[REQUEST_ID] = request_id
         request_id_var.set(request_id)
         status, started, audited = 500, time.perf_counter(), False

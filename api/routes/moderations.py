@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import batch, metrics
-from api.deps import ServicesDep
+from api.deps import services_of
 from api.errors import ApiError
 from api.schemas import ModerationRequest, ModerationResponse, json_response
 
@@ -17,8 +17,9 @@ INLINE_CHARS = 1000
 
 
 @router.post("/moderations", response_model=ModerationResponse)
-async def moderate(body: ModerationRequest, services: ServicesDep) -> Response:
+async def moderate(body: ModerationRequest, request: Request) -> Response:
     """Risk verdicts (categories, severity, action, evidence, checks) for one or many messages."""
+    services = services_of(request)
     service, settings = services.moderation, services.settings
     texts = batch.messages(body.input, settings)
     total = sum(len(t) for t in texts)

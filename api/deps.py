@@ -15,6 +15,12 @@ from assistant.retrieval.index import KnowledgeIndex
 from assistant.services import Services
 from assistant.settings import Settings
 
+#: Requests of up to this many characters are served on the event loop when nothing has to be
+#: read from disk or asked of an LLM (a moderation costs ~3 µs a character, an answer ~1.5 ms):
+#: a worker thread's hop, and 32 threads contending for the GIL, cost more than the work.
+#: Longer input, a model still to load and LLM calls go to the thread pool.
+INLINE_CHARS = 1000
+
 
 def services_of(request: Request) -> Services:
     """For the per-message routes: a dependency, even this one, costs ~11 µs of solving a request."""

@@ -4,9 +4,8 @@ from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import metrics
-from api.deps import AnswererDep
+from api.deps import INLINE_CHARS, AnswererDep
 from api.errors import ApiError
-from api.routes.moderations import INLINE_CHARS
 from api.schemas import AnswerRequest, json_response
 from assistant.answering.models import AnswerResult
 

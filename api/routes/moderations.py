@@ -4,16 +4,11 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import batch, metrics
-from api.deps import services_of
+from api.deps import INLINE_CHARS, services_of
 from api.errors import ApiError
 from api.schemas import ModerationRequest, ModerationResponse, json_response
 
 router = APIRouter(prefix="/v1", tags=["moderation"])
-
-#: Requests up to this many characters (~3 µs each: ~3 ms at most) are moderated on the event
-#: loop; a worker thread's hop cost more than a short message's moderation. Longer batches, a
-#: moderator still to load from disk and LLM adjudication go to the thread pool.
-INLINE_CHARS = 1000
 
 
 @router.post("/moderations", response_model=ModerationResponse)

@@ -89,6 +89,23 @@ def test_a_fault_the_model_reads_as_neutral_is_still_a_complaint() -> None:
     assert questions.complaints() == []  # a symptom is a complaint only after something bought or used
 
 
+def test_worn_out_is_a_feeling_not_a_broken_thing() -> None:
+    tired = sig(0, "乐乐爸", "眼皮打架，大家忙一天都累坏了", "negative", -0.6)
+    assert not tired.complaint and not tired.grievance and not tired.needs_answer
+    broken = sig(0, "乐乐爸", "洗衣机又坏了，谁来看看", "negative", -0.6)
+    assert broken.complaint and broken.grievance and broken.needs_answer
+
+
+def test_a_retort_at_another_member_is_no_complaint_about_what_it_mentions() -> None:
+    grumbles = ["物业费又涨了", "物业半天不来人", "物业通知贴得太晚"]
+    signals = [sig(i * 5, f"业主{i}", t, "negative", -0.6, words=("物业",)) for i, t in enumerate(grumbles)]
+    retort = sig(20, "杨哥", "你管得着吗，物业都没说话", "negative", -0.6, words=("物业",))
+    assert not retort.grievance
+    w = window([*signals, retort])
+    assert [(c.topic, c.count) for c in w.complaints()] == [("物业", 3)] and w.cluster_alerts(w.complaints()) == []
+    assert sig(0, "杨哥", "你们客服有病吧，一直不回", "negative", -0.8).grievance  # names the service
+
+
 def test_a_problem_asked_about_twice_then_quiet_puts_a_member_at_risk() -> None:
     w = window([sig(0, "可乐妈妈", "鞋穿了三天鞋底就开胶了，怎么办"), sig(60, "可乐妈妈", "开胶的事还没结果吗？"),
                 sig(70, "可乐妈妈", "太失望了，以后不会再在这买了", "negative", -0.9)] + chatter(80, 40))  # fmt: skip

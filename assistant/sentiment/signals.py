@@ -79,11 +79,13 @@ class Reading(NamedTuple):
     categories: tuple[str, ...]
     words: tuple[str, ...]
     flags: int
+    compounds: tuple[str, ...] = ()  # 猫粮 that jieba cut into 猫/粮 (``topics.TopicTerms``)
 
 
 def read_text(text: str, label: Label, score: float, categories: tuple[str, ...] = (),
-              words: tuple[str, ...] = ()) -> Reading:  # fmt: skip
-    return Reading(label, score, categories, words, sum(flag for flag, p in _FLAGS if p.search(text)))
+              words: tuple[str, ...] = (), compounds: tuple[str, ...] = ()) -> Reading:  # fmt: skip
+    flags = sum(flag for flag, p in _FLAGS if p.search(text))
+    return Reading(label, score, categories, words, flags, compounds)
 
 
 @dataclass(slots=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 from importlib import resources
-from itertools import pairwise
 from typing import NamedTuple
 
 import jieba
@@ -57,9 +56,11 @@ def topic_terms(text: str) -> TopicTerms:
     words: dict[str, None] = {}
     compounds: dict[str, None] = {}
     for block in _BLOCKS.findall(fold(text)):
-        found = _block_terms(block)
-        words.update(dict.fromkeys(found.words))
-        compounds.update(dict.fromkeys(found.compounds))
+        found_words, found_compounds = _block_terms(block)
+        for word in found_words:
+            words.setdefault(word, None)
+        if found_compounds:
+            compounds.update(dict.fromkeys(found_compounds))
     return TopicTerms(tuple(words), tuple(compounds))
 
 
@@ -69,10 +70,18 @@ def _block_terms(block: str) -> TopicTerms:
     between punctuation do (早上好, 哈哈哈, 谢谢老师), and jieba cuts blocks independently."""
     tokenizer = default_tokenizer()  # registers the domain words and synonyms with jieba
     stop, synonyms, glue = stopwords(), tokenizer.synonyms, _glue()
-    tokens = jieba.lcut(block, HMM=False)
-    words = tuple(synonyms.get(token, token) for token in tokens
-                  if len(token) >= 2 and token not in stop and any(ch.isalpha() for ch in token))  # fmt: skip
-    compounds = tuple(synonyms.get(a + b, a + b) for a, b in pairwise(tokens)
-                      if len(a) == len(b) == 1 and a + b not in stop and not (a + b).isascii()
-                      and a.isalpha() and b.isalpha() and a not in glue and b not in glue)  # fmt: skip
-    return TopicTerms(words, compounds)
+    words: dict[str, None] = {}
+    compounds: dict[str, None] = {}
+    before = ""  # the previous token when it is a single character that can start a compound
+    for token in jieba.lcut(block, HMM=False):
+        if len(token) >= 2:
+            if token not in stop and any(ch.isalpha() for ch in token):
+                words.setdefault(synonyms.get(token, token), None)
+            before = ""
+        elif token in glue or token.isascii() or not token.isalpha():
+            before = ""
+        else:
+            if before and (pair := before + token) not in stop:
+                compounds.setdefault(synonyms.get(pair, pair), None)
+            before = token
+    return TopicTerms(tuple(words), tuple(compounds))

@@ -10,6 +10,7 @@ from assistant.sentiment.health import health
 from assistant.sentiment.members import at_risk, segments
 from assistant.sentiment.models import ChatMessage
 from assistant.sentiment.signals import Signal, read_text
+from assistant.sentiment.topics import topic_terms
 
 T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
 STAFF = {"客服小美"}
@@ -87,6 +88,66 @@ def test_a_fault_the_model_reads_as_neutral_is_still_a_complaint() -> None:
     care = ["宝宝拉肚子怎么办", "宝宝拉肚子两天了，要去医院吗", "娃过敏起红疹了，用什么药", "孩子一直拉肚子，喂什么好"]
     questions = window([sig(i * 5, f"宝妈{i}", t, "neutral", -0.1, words=("宝宝",)) for i, t in enumerate(care)])
     assert questions.complaints() == []  # a symptom is a complaint only after something bought or used
+
+
+def said(minute: float, sender: str, text: str, label: str = "negative", score: float = -0.7) -> Signal:
+    """A signal whose topic words and compounds come from the real segmentation."""
+    message = ChatMessage(group="g", time=T0 + timedelta(minutes=minute), sender=sender, text=text)
+    return Signal(message, read_text(text, label, score, (), *topic_terms(text)), sender in STAFF)  # type: ignore[arg-type]
+
+
+def test_jieba_cuts_unknown_product_words_into_characters_kept_as_compounds() -> None:
+    terms = topic_terms("上周买的猫粮，我家猫吃了就软便，又坏了一袋")
+    assert "猫粮" not in terms.words and {"猫粮", "软便"} <= set(terms.compounds)
+    assert not {"吃了", "猫吃", "又坏", "一袋"} & set(terms.compounds)  # glue characters join nothing
+
+
+def test_a_cluster_about_a_word_jieba_splits_raises_a_complaint_cluster_alert() -> None:
+    complaints = [said(0, "橘猫家长", "上周买的猫粮，开袋就有一股异味"), said(7, "布偶阿姨", "我家那袋猫粮也发霉了"),
+                  said(15, "三花爸爸", "同一批猫粮，猫吃了就软便", "neutral", -0.1),
+                  said(30, "狸花妈", "刚拆的猫粮结块了，里面还有小虫")]  # fmt: skip
+    others = [
+        said(40, "客服小美", "这批猫粮马上下架，私信我退换"),
+        said(50, "路人", "猫粮一袋能吃多久", "neutral", 0.0),
+    ]
+    w = window([*complaints, *others, *chatter(60, 10)])
+    alerts = w.cluster_alerts(w.complaints())
+    assert [(a.kind, a.topic.split("/")[0]) for a in alerts] == [("complaint_cluster", "猫粮")]  # type: ignore[union-attr]
+    assert alerts[0].members == sorted(["橘猫家长", "布偶阿姨", "三花爸爸", "狸花妈"])
+    assert [q.text for q in alerts[0].evidence] == [s.message.text for s in complaints[:3]]
+    assert "4 条投诉" in (alerts[0].detail or "")
+
+
+def test_a_compound_one_member_repeats_or_nobody_complains_about_is_no_cluster() -> None:
+    alone = window([said(i, "橘猫家长", f"猫粮发霉了，第{i}袋") for i in range(4)])
+    assert alone.complaints() == []
+    chat = window([said(i, f"铲屎官{i}", f"猫粮一袋能吃多久{i}", "neutral", 0.0) for i in range(5)])
+    assert chat.complaints() == [] and chat.compounds == {}
+
+
+def test_a_word_joining_a_cluster_brings_its_complaints() -> None:
+    w = window([said(0, "团子妈", "那批猫粮吃了两天就软便"), said(5, "布丁爸爸", "我家也是，换了新批次就拉稀"),
+                said(9, "奶盖喵", "0322那批吗，我家的也软便"), said(12, "小鱼干", "这批猫粮颗粒大小不一，猫吃完吐了"),
+                said(20, "Coco", "同一批猫粮，我家两只都拉稀了")])  # fmt: skip
+    [cluster] = [c for c in w.complaints() if "猫粮" in c.topic]
+    assert cluster.count == 5 and len(cluster.members) == 5  # 猫粮 3, joined by 软便 and 腹泻 (拉稀)
+
+
+def test_worn_out_is_a_feeling_not_a_broken_thing() -> None:
+    tired = sig(0, "乐乐爸", "眼皮打架，大家忙一天都累坏了", "negative", -0.6)
+    assert not tired.complaint and not tired.grievance and not tired.needs_answer
+    broken = sig(0, "乐乐爸", "洗衣机又坏了，谁来看看", "negative", -0.6)
+    assert broken.complaint and broken.grievance and broken.needs_answer
+
+
+def test_a_retort_at_another_member_is_no_complaint_about_what_it_mentions() -> None:
+    grumbles = ["物业费又涨了", "物业半天不来人", "物业通知贴得太晚"]
+    signals = [sig(i * 5, f"业主{i}", t, "negative", -0.6, words=("物业",)) for i, t in enumerate(grumbles)]
+    retort = sig(20, "杨哥", "你管得着吗，物业都没说话", "negative", -0.6, words=("物业",))
+    assert not retort.grievance
+    w = window([*signals, retort])
+    assert [(c.topic, c.count) for c in w.complaints()] == [("物业", 3)] and w.cluster_alerts(w.complaints()) == []
+    assert sig(0, "杨哥", "你们客服有病吧，一直不回", "negative", -0.8).grievance  # names the service
 
 
 def test_a_problem_asked_about_twice_then_quiet_puts_a_member_at_risk() -> None:

@@ -41,6 +41,27 @@ def chat_log(path: Path, bad_line: bool = False) -> Path:
     return path
 
 
+def test_summarize_alerts_on_a_complaint_cluster_about_a_word_jieba_cuts_into_characters(tmp_path: Path) -> None:
+    """猫粮 is no jieba word (猫/粮): the cluster still names it and raises its alert."""
+    lines = [("09:00", "豆豆妈", "早上好"), ("09:05", "橘猫家长", "上周买的猫粮，开袋就有一股异味"),
+             ("09:12", "布偶阿姨", "我家那袋猫粮也发霉了，颗粒上全是白点"),
+             ("09:20", "三花爸爸", "同一批猫粮，猫吃了就软便，两天了"),
+             ("09:40", "店长小林", "非常抱歉，这批猫粮我们马上下架，私信我订单号退换"),
+             ("09:50", "狸花妈", "刚拆的猫粮结块了，里面还有小虫"), ("10:00", "路人", "今天天气不错")]  # fmt: skip
+    log = tmp_path / "cat.jsonl"
+    log.write_text("".join(json.dumps({"group": "g1", "time": f"2026-12-01T{t}:00+08:00", "sender": s, "text": x},
+                                      ensure_ascii=False) + "\n" for t, s, x in lines), encoding="utf-8")  # fmt: skip
+    done = run_cli("sentiment", "summarize", "--input", str(log), "--staff", "店长小林", "--workers", "1",
+                   data_dir=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    [alert] = [a for a in summary["alerts"] if a["kind"] == "complaint_cluster"]
+    assert alert["topic"].split("/")[0] == "猫粮"
+    assert alert["members"] == sorted(["橘猫家长", "布偶阿姨", "三花爸爸", "狸花妈"])
+    assert all("猫粮" in q["text"] for q in alert["evidence"]) and len(alert["evidence"]) == 3
+    assert summary["complaints"][0]["topic"] == alert["topic"] and "猫粮" in summary["summary"]
+
+
 def test_classify_one_message(tmp_path: Path) -> None:
     done = run_cli("sentiment", "classify", "太失望了，再也不买了", data_dir=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import TypeVar
 
 from assistant.sentiment.detectors import Arguments, Episodes, RiskWaves, Unanswered
@@ -87,6 +88,15 @@ class TopicStats:
     complaint_texts: set[int] = field(default_factory=set)  # hashes, up to CLUSTER_IDS
     examples: list[Quote] = field(default_factory=list)
 
+    def add(self, s: Signal, negative: bool, grievance: bool, position: int) -> None:
+        self.count += 1
+        self.score += s.score
+        self.members.add(s.message.sender)
+        self.positive += s.positive
+        self.negative += negative
+        if grievance:
+            self.complain(s, position)
+
     def complain(self, s: Signal, position: int) -> None:
         self.complainers.add(s.message.sender)
         if len(self.complaint_ids) < CLUSTER_IDS:
@@ -99,6 +109,25 @@ class TopicStats:
             self.complaint_texts.add(key)
         if len(self.examples) < EXAMPLES:
             self.examples.append(s.quote())
+
+
+def _topic(topics: dict[str, TopicStats], word: str) -> TopicStats:
+    topic = topics.get(word)
+    if topic is None:
+        topic = topics[word] = TopicStats()
+    return topic
+
+
+def _cluster(topic: str, stats: list[TopicStats]) -> Complaint:
+    """One complaint cluster from the topic words that make it: its complaints are theirs, each
+    text counted once (the first word's examples first, they name the topic)."""
+    texts = set().union(*(t.complaint_texts for t in stats))
+    examples: dict[str, Quote] = {}
+    for quote in (q for t in stats for q in t.examples):
+        examples.setdefault(quote.text, quote)
+    return Complaint(topic=topic, count=max(len(texts), *(t.complaints for t in stats)),
+                     members=sorted(set().union(*(t.complainers for t in stats))),
+                     examples=sorted(list(examples.values())[:EXAMPLES], key=lambda q: q.time))  # fmt: skip
 
 
 class Window:
@@ -117,6 +146,7 @@ class Window:
         self.groups: set[str] = set()
         self.members: dict[str, MemberStats] = {}
         self.topics: dict[str, TopicStats] = {}
+        self.compounds: dict[str, TopicStats] = {}  # of complaints only: see ``complaints``
         self.risky: Counter[str] = Counter()
         self.risky_examples: dict[str, list[Quote]] = {}
         self.risk_waves, self.arguments = RiskWaves(), Arguments()
@@ -167,20 +197,14 @@ class Window:
             self.unanswered.add(s)
 
     def _topics(self, s: Signal) -> None:
-        if not s.words:
+        if not s.words and not s.read.compounds:
             return
         negative, grievance = s.negative and not s.staff, s.grievance
         for word in s.words:
-            topic = self.topics.get(word)
-            if topic is None:
-                topic = self.topics[word] = TopicStats()
-            topic.count += 1
-            topic.score += s.score
-            topic.members.add(s.message.sender)
-            topic.positive += s.positive
-            topic.negative += negative
-            if grievance:
-                topic.complain(s, self.count)
+            _topic(self.topics, word).add(s, negative, grievance, self.count)
+        if grievance:
+            for compound in s.read.compounds:
+                _topic(self.compounds, compound).add(s, negative, grievance, self.count)
 
     # --- reading the aggregates -------------------------------------------------------------
 
@@ -199,21 +223,24 @@ class Window:
     def complaints(self, n: int = 5) -> list[Complaint]:
         """Topic words ranked by how many members complained about them (``Signal.grievance``:
         grumbles are not complaints); a word whose complaints are mostly already in a chosen
-        cluster joins that cluster instead (退款 and 到账)."""
-        ranked = sorted(((w, t) for w, t in self.topics.items() if len(t.complainers) >= 2),
+        cluster joins that cluster instead (退款 and 到账), and its complaints count there. A
+        compound jieba cut into single characters (猫/粮) competes like a word: two members
+        complaining with the same two characters side by side make it one."""
+        compounds = ((w, t) for w, t in self.compounds.items() if w not in self.topics)
+        ranked = sorted(((w, t) for w, t in chain(self.topics.items(), compounds) if len(t.complainers) >= 2),
                         key=lambda kv: (-len(kv[1].complainers), -kv[1].complaints, kv[0]))  # fmt: skip
-        chosen: list[tuple[list[str], TopicStats, set[int]]] = []
+        chosen: list[tuple[list[str], list[TopicStats], set[int]]] = []
         for word, topic in ranked:
             ids = set(topic.complaint_ids)
             home = next((c for c in chosen if len(ids & c[2]) >= 0.5 * len(ids)), None)
             if home is not None:
                 if len(home[0]) < 3:
                     home[0].append(word)
+                home[1].append(topic)
                 continue
             if len(chosen) < n:
-                chosen.append(([word], topic, ids))
-        return [Complaint(topic="/".join(words), count=t.complaints, members=sorted(t.complainers),
-                          examples=t.examples) for words, t, _ in chosen]  # fmt: skip
+                chosen.append(([word], [topic], ids))
+        return [_cluster("/".join(words), stats) for words, stats, _ in chosen]
 
     def bucket_alerts(self) -> list[Alert]:
         """negative_spike and positive_peak: an hour far above the log's usual hour."""

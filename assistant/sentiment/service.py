@@ -22,7 +22,7 @@ from assistant.sentiment.members import at_risk, segments
 from assistant.sentiment.models import ChatMessage, Sentiment, Summary
 from assistant.sentiment.offline import OfflineSentiment
 from assistant.sentiment.signals import Reading, Signal, read_text
-from assistant.sentiment.topics import topic_words
+from assistant.sentiment.topics import topic_terms
 from assistant.settings import Settings
 from assistant.workers import ForkedWorkers
 
@@ -87,7 +87,7 @@ class SentimentService:
             with gc_paused():
                 (labels, scores, _, _), verdicts = self.offline.moods(texts), moderator.moderate_many(texts)
                 return [read_text(t, label, score, tuple(str(c) for c in v.categories) if v.risky else (),
-                                  topic_words(t))
+                                  *topic_terms(t))
                         for t, label, score, v in zip(texts, labels, scores, verdicts, strict=True)]  # fmt: skip
 
         with ForkedWorkers(read, workers, MIN_PER_WORKER) as pool:

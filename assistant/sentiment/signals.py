@@ -11,9 +11,11 @@ from assistant.sentiment.models import ChatMessage, Label, Quote
 
 #: A question or a demand for service: what staff are expected to answer.
 _ASKS = re.compile(r"[?？]|吗|怎么|如何|哪里|哪儿|什么时候|有没有|能不能|可以.{0,4}吗|请问|求助|多久")
+#: 累坏了, 饿坏了, 乐坏了, 吓坏了: 坏 after a feeling says how strong it is, not that something broke.
+_FEELING = "[累饿困渴馋乐急气吓愁忙热冷]"
 #: A problem with the service or with staff: a complaint whether said angrily or politely.
 _SERVICE = re.compile(
-    r"客服|售后|退款|退费|退货|换货|投诉|发错|少发|漏发|破损|坏了|质量问题|维权|差评|没人回|没人理|没人管|不回|"
+    rf"客服|售后|退款|退费|退货|换货|投诉|发错|少发|漏发|破损|(?<!{_FEELING})坏了|质量问题|维权|差评|没人回|没人理|没人管|不回|"
     r"管理员|群主|报修|维修|寄修|扣费"
 )
 #: Things a service delivers: a complaint when the message about them is negative.
@@ -34,7 +36,7 @@ _HOSTILE = re.compile(
 #: reads many of these as neutral ("装水倒过来就漏"). General words of products, apps and goods,
 #: not the words of any one log.
 _FAULT = re.compile(
-    r"坏了|坏掉|损坏|破损|破了|裂了|漏水|漏液|渗水|[会就一直总老又]漏|发烫|烫手|过热|鼓包|掉电|耗电快|充不进|"
+    rf"(?<!{_FEELING})坏[了掉]|损坏|破损|破了|裂了|漏水|漏液|渗水|[会就一直总老又]漏|发烫|烫手|过热|鼓包|掉电|耗电快|充不进|"
     r"闪退|卡死|卡顿|连不上|掉线|断线|异响|结块|死机|黑屏|白屏|花屏|打不开|进不去|登不上|播放不了|"
     r"(用|放|看|听|开|装)不了|不能用|没法用|无法使用|没反应|失灵|故障|报错|"
     r"开胶|掉色|褪色|起球|开线|变形|变质|发霉|过期|异味|发臭|馊了|烂了|烂果|坏果|有虫|"
@@ -77,11 +79,13 @@ class Reading(NamedTuple):
     categories: tuple[str, ...]
     words: tuple[str, ...]
     flags: int
+    compounds: tuple[str, ...] = ()  # 猫粮 that jieba cut into 猫/粮 (``topics.TopicTerms``)
 
 
 def read_text(text: str, label: Label, score: float, categories: tuple[str, ...] = (),
-              words: tuple[str, ...] = ()) -> Reading:  # fmt: skip
-    return Reading(label, score, categories, words, sum(flag for flag, p in _FLAGS if p.search(text)))
+              words: tuple[str, ...] = (), compounds: tuple[str, ...] = ()) -> Reading:  # fmt: skip
+    flags = sum(flag for flag, p in _FLAGS if p.search(text))
+    return Reading(label, score, categories, words, flags, compounds)
 
 
 @dataclass(slots=True)
@@ -133,12 +137,15 @@ class Signal:
         — naming a fault, or a symptom after something bought or used, whatever the model's
         label; or negative about anything but the speaker's mood or the weather. A grumble (好累,
         又下雨了烦死了) counts in its topics' sentiment, never as a complaint, unless it names the
-        service too (客服不回，烦死了)."""
+        service too (客服不回，烦死了); a retort at another member (你管得着吗，物业都没说话) is
+        about that member, not about the thing it mentions in passing."""
         if self.staff or self.positive or self.read.categories:
             return False
         flags = self.read.flags
         if flags & FAULT or (flags & SYMPTOM and flags & BOUGHT):
             return True
+        if flags & HOSTILE:
+            return self.negative and bool(flags & SERVICE)
         return self.negative and (bool(flags & (SERVICE | TOPICAL)) or not flags & MOOD)
 
     @property

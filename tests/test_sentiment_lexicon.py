@@ -58,3 +58,8 @@ def test_a_bad_lexicon_line_names_its_line(tmp_path: Path) -> None:
     bad.write_text("# ok\n好 pos\n坏 bad\n", encoding="utf-8")
     with pytest.raises(ValueError, match="lexicon.txt:3"):
         Lexicon(bad)
+
+
+def test_question_forms_negate_nothing() -> None:
+    assert polarity("值不值")[1] == 0 < polarity("值不值")[0]  # X不X asks, it does not deny
+    assert polarity("谁不想给个好评")[1] == 0  # a rhetorical 谁不 affirms

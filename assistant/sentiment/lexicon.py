@@ -3,9 +3,9 @@
 Character n-grams see 不错 and 差评 but not scope: in 没有乱七八糟的弹窗广告 the 没有 turns what
 follows around, and a review's verdict comes after 但是 / 不过 / 可惜 (虽然贵，但是好用 is praise).
 An authored word list (``data/lexicon.txt``, general usage, no eval text) is matched longest-first;
-a negator flips the next polarity word in its clause, a degree word scales it, and a contrast word
-halves everything said before it, and praise in quotes (真是“贴心”) is irony. The model learns how
-much to trust the two sums."""
+a negator flips the next polarity word in its clause (not in the question form 值不值), a degree
+word scales it, a contrast word halves everything said before it, and praise in quotes
+(真是“贴心”) is irony. The model learns how much to trust the two sums."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ class Lexicon:
             if any(ch in CLAUSE_ENDS for ch in text[last:start]):
                 flip, scale = 1.0, 1.0
             last = end + 1
+            if _a_not_a(text, start):
+                continue
             if kind == "not":
                 flip *= -weight
             elif kind == "more":
@@ -65,6 +67,12 @@ class Lexicon:
     def columns(self, folded: Sequence[str]) -> np.ndarray:
         """``log1p`` of each text's positive and negative mass, one row per text."""
         return np.log1p(np.array([self.polarity(t) for t in folded], dtype=np.float32).reshape(-1, 2))
+
+
+def _a_not_a(text: str, start: int) -> bool:
+    """A match at the 不 of 值不值 or the 没 of 好没好: the question form X不X, which denies nothing
+    (the X after it was counted before it)."""
+    return start > 0 and text[start] in "不没" and text[start - 1] == text[start + 1 : start + 2]
 
 
 @cache

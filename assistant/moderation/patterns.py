@@ -78,9 +78,12 @@ _GROUP_SLIGHT = re.compile(
 )
 #: A contact number is an ad when a lure word comes with it (加, 咨询, 订购 …); 「电话 139…」 alone is as often
 #: someone else's number posted to expose them (privacy), so 电话 is not a lure word.
+_CONTACT_PHONE = re.compile(
+    r"(?:加|联系|咨询|打|call|订购|预约|报名|热线|客服|私|微|v|q)\D{0,4}1[3-9]\d{9}(?!\d)|(?<!\d)1[3-9]\d{9}\D{0,2}(?:联系|加我|咨询|私聊|订购|拿货)"
+)  # noqa: E501
 RULES = (
     Rule("phone", "privacy", 0.7, re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)"), group=1),
-    Rule("contact_phone", "spam_ads", 0.8, re.compile(r"(?:加|联系|咨询|打|call|订购|预约|报名|热线|客服|私|微|v|q)\D{0,4}1[3-9]\d{9}(?!\d)|(?<!\d)1[3-9]\d{9}\D{0,2}(?:联系|加我|咨询|私聊|订购|拿货)")),  # noqa: E501
+    Rule("contact_phone", "spam_ads", 0.8, _CONTACT_PHONE),
     Rule("wechat_id", "spam_ads", 0.9, re.compile(r"微信号?(?:是|为)?([a-z][a-z0-9_-]{5,19})")),
     Rule("qq_id", "spam_ads", 0.9, re.compile(r"(?<![a-z])qq?(?:号|群)?(?:是|为)?(\d{5,11})(?!\d)")),
     Rule("link", "spam_ads", 0.6, re.compile(rf"(?i)(?:https?://|www\.)\S+|\b[a-z0-9-]{{2,}}\.{_TLD}\b(?:/\S*)?"), on_compact=False),  # noqa: E501
@@ -120,6 +123,8 @@ def _check(norm: Normalized, name: str, rules: tuple[Rule, ...]) -> Check:
         for match in rule.regex.finditer(haystack):
             if rule.valid and not rule.valid(match.group(rule.group)):
                 continue
+            if rule.name == "phone" and _offered_as_contact(norm.text, match.span(1)):
+                continue
             found += 1
             if found > MAX_EVIDENCE:
                 break  # one rule's score is its own; more spans of it add nothing but bytes
@@ -136,6 +141,12 @@ def _check(norm: Normalized, name: str, rules: tuple[Rule, ...]) -> Check:
                 )
             )
     return Check(name=name, flagged=bool(scores), scores=scores, evidence=evidence, error=None)
+
+
+def _offered_as_contact(text: str, span: tuple[int, int]) -> bool:
+    """A number next to a lure word (加, 咨询, 联系我拿货) is the poster's own contact, an ad
+    (``contact_phone``), not someone else's number exposed (privacy)."""
+    return any(match.start() <= span[0] and span[1] <= match.end() for match in _CONTACT_PHONE.finditer(text))
 
 
 def _posted_form(text: str) -> str:

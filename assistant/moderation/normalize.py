@@ -29,6 +29,8 @@ _SYMBOLS = {
 _NUMERALS = dict(zip("零〇洞幺一壹二贰两三叁四肆五伍六陆七柒八捌九玖", "00011122233445566778899", strict=True))
 #: Marks that end a clause; a '.' is left out, being the disguise in 微.信.
 _CLAUSE_MARKS = frozenset("，。！？；：、,!?;\n")
+#: Marks that end a sentence (a comma only ends a clause).
+_SENTENCE_MARKS = frozenset("。！？；!?;\n…")
 #: Shorter runs are words (一下, 三个, 两天), not disguised numbers.
 MIN_NUMERAL_RUN = 4
 _NUMERAL_RUN = re.compile(f"[{''.join(_NUMERALS)}0-9]{{{MIN_NUMERAL_RUN},}}")
@@ -54,6 +56,18 @@ class Normalized:
             not _CLAUSE_MARKS.isdisjoint(self.original[self.ends[i] : self.starts[i + 1]])
             for i in range(begin, end - 1)
         )
+
+    def sentences(self, shortest: int = 4) -> list[str]:
+        """``text`` cut where the posted text ended a sentence (。！？；…), pieces shorter than
+        ``shortest`` dropped: a long forum post is many statements, as the classifier's
+        background (review and news sentences) was."""
+        pieces, start = [], 0
+        for i in range(len(self.text) - 1):
+            if not _SENTENCE_MARKS.isdisjoint(self.original[self.ends[i] : self.starts[i + 1]]):
+                pieces.append(self.text[start : i + 1])
+                start = i + 1
+        pieces.append(self.text[start:])
+        return [piece for piece in pieces if len(piece) >= shortest]
 
     @cached_property
     def spelled_out(self) -> bool:

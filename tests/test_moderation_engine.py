@@ -92,6 +92,31 @@ def test_a_slight_on_a_whole_group_is_hate(text: str, slight: bool) -> None:
     assert (patterns.check_phrases(normalize(text)).scores.get("hate") == 0.6) is slight
 
 
+@pytest.mark.parametrize(
+    ("text", "hate"),
+    [
+        ("说句实话，东北人就是爱吹牛", 0.3),  # a sweeping statement: weak evidence
+        ("这帮外地佬又来了", 0.3),
+        ("男的都是渣，没一个靠得住", 0.6),  # a slight decides
+        ("东北的冬天真冷", None),  # a group, nothing said of all of them
+        ("他就是爱吹牛", None),  # a sweep, no group
+    ],
+)
+def test_a_sweeping_statement_about_a_group_is_weak_evidence(text: str, hate: float | None) -> None:
+    assert patterns.check_phrases(normalize(text)).scores.get("hate") == hate
+    assert not Moderator(Policy(), {}).moderate("说句实话，东北人就是爱吹牛").risky  # never flags alone
+
+
+def test_the_group_rules_run_only_on_text_that_names_a_group() -> None:
+    """The Aho-Corasick gate is exact: whatever either regex matches names a place, group or gender."""
+    texts = ["湖北人素质低", "最讨厌日本人了", "女的就是矫情", "这帮农民工", "今天团购的水果真甜", "服务垃圾透顶"]
+    for text in texts:
+        folded = normalize(text).text
+        matched = bool(patterns._GROUP_SLIGHT.search(folded) or patterns._SWEEPING.search(folded))
+        assert patterns._names_a_group(folded) or not matched
+    assert [patterns._names_a_group(normalize(t).text) for t in texts] == [True] * 4 + [False] * 2
+
+
 def test_checksums() -> None:
     assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
     assert id_card_ok("11010519491231002X") and not id_card_ok("110105194912310021")

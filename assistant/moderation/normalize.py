@@ -57,17 +57,28 @@ class Normalized:
             for i in range(begin, end - 1)
         )
 
-    def sentences(self, shortest: int = 4) -> list[str]:
-        """``text`` cut where the posted text ended a sentence (。！？；…), pieces shorter than
-        ``shortest`` dropped: a long forum post is many statements, as the classifier's
-        background (review and news sentences) was."""
-        pieces, start = [], 0
+    def parts(self, shortest: int = 4, chunk: int = 12) -> list[str]:
+        """Pieces of ``text`` a long post is also judged by: its sentences (cut where the posted
+        text had 。！？；…) and its runs of clauses (cut at commas, joined until ``chunk``
+        characters long), each at least ``shortest`` characters. A forum post is many statements,
+        often in one comma-spliced sentence, as the classifier's background (review and news
+        sentences, chat lines) was."""
+        sentences: list[str] = []
+        chunks: list[str] = []
+        sentence_start = chunk_start = 0
         for i in range(len(self.text) - 1):
-            if not _SENTENCE_MARKS.isdisjoint(self.original[self.ends[i] : self.starts[i + 1]]):
-                pieces.append(self.text[start : i + 1])
-                start = i + 1
-        pieces.append(self.text[start:])
-        return [piece for piece in pieces if len(piece) >= shortest]
+            gap = self.original[self.ends[i] : self.starts[i + 1]]
+            if not gap:
+                continue
+            if not _SENTENCE_MARKS.isdisjoint(gap):
+                sentences.append(self.text[sentence_start : i + 1])
+                sentence_start = i + 1
+            if i + 1 - chunk_start >= chunk and not _CLAUSE_MARKS.isdisjoint(gap):
+                chunks.append(self.text[chunk_start : i + 1])
+                chunk_start = i + 1
+        sentences.append(self.text[sentence_start:])
+        chunks.append(self.text[chunk_start:])
+        return [piece for piece in dict.fromkeys([*sentences, *chunks]) if len(piece) >= shortest]
 
     @cached_property
     def spelled_out(self) -> bool:

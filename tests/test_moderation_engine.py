@@ -103,7 +103,9 @@ def test_a_slight_on_a_whole_group_is_hate(text: str, slight: bool) -> None:
     ],
 )
 def test_a_sweeping_statement_about_a_group_is_weak_evidence(text: str, hate: float | None) -> None:
-    assert patterns.check_phrases(normalize(text)).scores.get("hate") == hate
+    check = patterns.check_phrases(normalize(text))
+    assert check.scores.get("hate") == hate
+    assert check.flagged is (hate == 0.6)  # weak evidence flags nothing, nor drops a background line
     assert not Moderator(Policy(), {}).moderate("说句实话，东北人就是爱吹牛").risky  # never flags alone
 
 

@@ -132,6 +132,8 @@ RULES = (
 
 
 NAME_PHRASES = "phrases"
+#: A rule score that flags by itself (the lexicon's check uses the same cut).
+FLAGS = 0.5
 #: Spans kept per rule and message (a pasted wall of spam matches thousands of times).
 MAX_EVIDENCE = 20
 _IDENTIFIERS = tuple(r for r in RULES if not r.quotable)
@@ -177,7 +179,9 @@ def _check(norm: Normalized, name: str, rules: tuple[Rule, ...]) -> Check:
                     rule=f"pattern:{rule.name}",
                 )
             )
-    return Check(name=name, flagged=bool(scores), scores=scores, evidence=evidence, error=None)
+    # Weak evidence (a sweeping statement, 0.3) is reported but flags nothing on its own.
+    flagged = any(score >= FLAGS for score in scores.values())
+    return Check(name=name, flagged=flagged, scores=scores, evidence=evidence, error=None)
 
 
 def _offered_as_contact(text: str, span: tuple[int, int]) -> bool:

@@ -58,10 +58,11 @@ def test_a_model_only_suspicion_is_read_from_the_kind() -> None:
 
 
 class _OneSentence(TextClassifier):
-    """Risky and hate only for one exact (normalised) sentence; every other text scores low."""
+    """Risky and one category (hate unless named) only for one exact (normalised) sentence; every
+    other text scores low."""
 
-    def __init__(self, sentence: str) -> None:
-        super().__init__(vocabulary=[], idf=np.zeros(0), labels=["risky", "hate"], weights=np.zeros((2, 0)),
+    def __init__(self, sentence: str, category: str = "hate") -> None:
+        super().__init__(vocabulary=[], idf=np.zeros(0), labels=["risky", category], weights=np.zeros((2, 0)),
                          bias=np.zeros(2))  # fmt: skip
         self.sentence = sentence
         self.seen: list[str] = []
@@ -84,3 +85,12 @@ def test_a_long_post_is_judged_by_its_worst_sentence() -> None:
     sentences = ["我在那边工作过三年见过不少事情也认识了很多朋友", "他们那边的人都靠不住", "信不信由你们我只是说说"]
     clause_runs = ["我在那边工作过三年见过不少事情", "也认识了很多朋友他们那边的人都靠不住"]
     assert normalize(long_post).parts() == sentences + clause_runs
+
+
+def test_an_ad_is_judged_by_the_whole_post_not_by_one_sentence() -> None:
+    """A group's rules name what they forbid: that sentence alone reads as spam, the post does not."""
+    rules = "欢迎大家来到本群，请一起遵守群规。禁止发广告和外部链接，禁止拉人进群！违反的会先提醒一次，谢谢理解。"
+    model = _OneSentence("禁止发广告和外部链接禁止拉人进群", category="spam_ads")
+    check = ClassifierDetector("classifier", model, Policy()).check_many([normalize(rules)])[0]
+    assert "禁止发广告和外部链接禁止拉人进群" in model.seen  # scored, but the spam head keeps the post's score
+    assert not check.flagged and check.scores.get("spam_ads", 0.0) < 0.5

@@ -11,12 +11,15 @@ from assistant.moderation.classifier import TextClassifier
 
 
 class FixedScores(TextClassifier):
-    """Every text gets ``risky`` from the risky head and ``fraud`` from the fraud head."""
+    """Every text gets ``risky`` from the risky head, ``fraud`` from the fraud head and each other
+    category named from its own (abuse 0.01 unless named)."""
 
-    def __init__(self, risky: float, fraud: float) -> None:
-        super().__init__(vocabulary=[], idf=np.zeros(0), labels=["risky", "fraud", "abuse"], weights=np.zeros((3, 0)),
-                         bias=np.zeros(3))  # fmt: skip
-        self.row = [risky, fraud, 0.01]
+    def __init__(self, risky: float, fraud: float = 0.01, **others: float) -> None:
+        heads = {"fraud": fraud, "abuse": 0.01, **others}
+        size = len(heads) + 1
+        super().__init__(vocabulary=[], idf=np.zeros(0), labels=["risky", *heads], weights=np.zeros((size, 0)),
+                         bias=np.zeros(size))  # fmt: skip
+        self.row = [risky, *heads.values()]
 
     def predict_normalized(self, normalized: Sequence[str]) -> np.ndarray:
         return np.array([self.row for _ in normalized])

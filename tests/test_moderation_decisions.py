@@ -39,6 +39,23 @@ def test_rule_evidence_still_deletes() -> None:
     assert "spam_ads" in verdict.categories and verdict.action in {"delete", "delete_and_warn"}
 
 
+def test_a_classifier_spill_into_a_second_category_needs_a_strong_score() -> None:
+    """The classifier's likeliest category stands; a neighbour it spills into needs SECOND_CATEGORY."""
+    spill = Moderator(Policy(), {"classifier": FixedScores(risky=0.95, violence=0.9, abuse=0.7)}).moderate(PLAIN)
+    both = Moderator(Policy(), {"classifier": FixedScores(risky=0.95, violence=0.9, abuse=0.85)}).moderate(PLAIN)
+    assert spill.categories == ["violence"]
+    assert both.categories == ["violence", "abuse"]
+
+
+def test_the_contact_of_a_sexual_services_ad_is_not_a_second_harm() -> None:
+    """An ad for sex, drugs or weapons is judged by what it sells; a scam's contact stays spam_ads too."""
+    moderator = Moderator(Policy(), {"classifier": FixedScores(risky=0.99, spam_ads=0.99, fraud=0.99)})
+    sold = moderator.moderate("同城约炮，上门服务，加微信私聊")
+    scam = moderator.moderate("刷单返利日结，加微信私聊")
+    assert "sexual" in sold.categories and "spam_ads" not in sold.categories
+    assert {"fraud", "spam_ads"} <= set(scam.categories)
+
+
 def test_self_harm_is_never_deleted_and_gets_the_care_reply() -> None:
     policy = Policy(category_actions={"self_harm": "delete_and_warn"}, actions={"high": "delete_and_warn"})
     verdict = Moderator(policy, {}).moderate(CRISIS)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.moderation.detectors import RuleDetector, standard
+import numpy as np
+
+from assistant.moderation.classifier import TextClassifier
+from assistant.moderation.detectors import ClassifierDetector, RuleDetector, standard
 from assistant.moderation.engine import Moderator, builtin_classifier
 from assistant.moderation.lexicon import Lexicon
 from assistant.moderation.models import Check, Evidence
-from assistant.moderation.normalize import Normalized
+from assistant.moderation.normalize import Normalized, normalize
 from assistant.moderation.policy import Policy
 
 
@@ -52,3 +55,42 @@ def test_a_model_only_suspicion_is_read_from_the_kind() -> None:
     by_rule = Moderator(policy, {}, detectors=[scored("rule")]).moderate("任意消息")
     assert by_model.categories == by_rule.categories == ["fraud"]
     assert by_model.action == "review" and by_rule.action in {"delete", "delete_and_warn"}
+
+
+class _OneSentence(TextClassifier):
+    """Risky and one category (hate unless named) only for one exact (normalised) sentence; every
+    other text scores low."""
+
+    def __init__(self, sentence: str, category: str = "hate") -> None:
+        super().__init__(vocabulary=[], idf=np.zeros(0), labels=["risky", category], weights=np.zeros((2, 0)),
+                         bias=np.zeros(2))  # fmt: skip
+        self.sentence = sentence
+        self.seen: list[str] = []
+
+    def predict_normalized(self, normalized: Sequence[str]) -> np.ndarray:
+        self.seen += normalized
+        return np.array([[0.9, 0.9] if text == self.sentence else [0.1, 0.1] for text in normalized])
+
+
+def test_a_long_post_is_judged_by_its_worst_sentence() -> None:
+    """One derogatory sentence inside a long argument is scored on its own, not diluted in the post."""
+    model = _OneSentence("他们那边的人都靠不住")
+    detector = ClassifierDetector("classifier", model, Policy())
+    long_post = "我在那边工作过三年，见过不少事情，也认识了很多朋友。他们那边的人都靠不住！信不信由你们，我只是说说。"
+    short = "今天天气很好。出去走走吧！"
+    checks = detector.check_many([normalize(long_post), normalize(short)])
+    assert checks[0].flagged and checks[0].scores["hate"] == 0.9
+    assert not checks[1].flagged
+    assert normalize(short).text in model.seen and "今天天气很好" not in model.seen  # short posts are scored whole
+    sentences = ["我在那边工作过三年见过不少事情也认识了很多朋友", "他们那边的人都靠不住", "信不信由你们我只是说说"]
+    clause_runs = ["我在那边工作过三年见过不少事情", "也认识了很多朋友他们那边的人都靠不住"]
+    assert normalize(long_post).parts() == sentences + clause_runs
+
+
+def test_an_ad_is_judged_by_the_whole_post_not_by_one_sentence() -> None:
+    """A group's rules name what they forbid: that sentence alone reads as spam, the post does not."""
+    rules = "欢迎大家来到本群，请一起遵守群规。禁止发广告和外部链接，禁止拉人进群！违反的会先提醒一次，谢谢理解。"
+    model = _OneSentence("禁止发广告和外部链接禁止拉人进群", category="spam_ads")
+    check = ClassifierDetector("classifier", model, Policy()).check_many([normalize(rules)])[0]
+    assert "禁止发广告和外部链接禁止拉人进群" in model.seen  # scored, but the spam head keeps the post's score
+    assert not check.flagged and check.scores.get("spam_ads", 0.0) < 0.5

@@ -66,11 +66,15 @@ def test_thresholds_change_the_decision(moderator: Moderator) -> None:
 
 
 def test_a_number_is_an_ad_only_with_a_lure_word() -> None:
-    """「电话 139…」 alone is as often someone else's number posted to expose them: privacy, not an ad."""
+    """「电话 139…」 alone is as often someone else's number posted to expose them: privacy, not an ad;
+    a number offered with a lure word is the poster's own, an ad and no leak."""
     exposed = patterns.check(normalize("骗子电话：13800138123，大家认识一下"))
     advertised = patterns.check(normalize("订购电话：13800138123，包邮到家"))
     assert exposed.scores == {"privacy": 0.7}
-    assert advertised.scores == {"privacy": 0.7, "spam_ads": 0.8}
+    assert advertised.scores == {"spam_ads": 0.8}
+    both = patterns.check(normalize("加我13800138123拿货，他的号码13912345678别打"))
+    assert both.scores == {"privacy": 0.7, "spam_ads": 0.8}
+    assert [e.text for e in both.evidence if e.category == "privacy"] == ["13912345678"]
 
 
 @pytest.mark.parametrize(
@@ -86,6 +90,33 @@ def test_a_number_is_an_ad_only_with_a_lure_word() -> None:
 )
 def test_a_slight_on_a_whole_group_is_hate(text: str, slight: bool) -> None:
     assert (patterns.check_phrases(normalize(text)).scores.get("hate") == 0.6) is slight
+
+
+@pytest.mark.parametrize(
+    ("text", "hate"),
+    [
+        ("说句实话，东北人就是爱吹牛", 0.3),  # a sweeping statement: weak evidence
+        ("这帮外地佬又来了", 0.3),
+        ("男的都是渣，没一个靠得住", 0.6),  # a slight decides
+        ("东北的冬天真冷", None),  # a group, nothing said of all of them
+        ("他就是爱吹牛", None),  # a sweep, no group
+    ],
+)
+def test_a_sweeping_statement_about_a_group_is_weak_evidence(text: str, hate: float | None) -> None:
+    check = patterns.check_phrases(normalize(text))
+    assert check.scores.get("hate") == hate
+    assert check.flagged is (hate == 0.6)  # weak evidence flags nothing, nor drops a background line
+    assert not Moderator(Policy(), {}).moderate("说句实话，东北人就是爱吹牛").risky  # never flags alone
+
+
+def test_the_group_rules_run_only_on_text_that_names_a_group() -> None:
+    """The Aho-Corasick gate is exact: whatever either regex matches names a place, group or gender."""
+    texts = ["湖北人素质低", "最讨厌日本人了", "女的就是矫情", "这帮农民工", "今天团购的水果真甜", "服务垃圾透顶"]
+    for text in texts:
+        folded = normalize(text).text
+        matched = bool(patterns._GROUP_SLIGHT.search(folded) or patterns._SWEEPING.search(folded))
+        assert patterns._names_a_group(folded) or not matched
+    assert [patterns._names_a_group(normalize(t).text) for t in texts] == [True] * 4 + [False] * 2
 
 
 def test_checksums() -> None:

@@ -47,6 +47,12 @@ class RuleDetector:
         return [self.check(norm) for norm in norms]
 
 
+#: Normalised characters above which a post is also scored per sentence (chat lines are shorter).
+LONG_POST = 30
+#: Heads that take a sentence's score: an attack on a group or a person is one sentence of an argument.
+SENTENCE_HEADS = ("hate", "abuse")
+
+
 @dataclass(frozen=True)
 class ClassifierDetector:
     """A trained classifier, scoring a whole batch in one call."""
@@ -58,12 +64,29 @@ class ClassifierDetector:
     quotable: bool = False
 
     def check_many(self, norms: Sequence[Normalized]) -> list[Check]:
-        folded = [n.text for n in norms]
+        """A post longer than ``LONG_POST`` is also scored by its sentences and runs of clauses
+        (``Normalized.parts``): one derogatory sentence inside a long argument is diluted in the
+        whole post's n-gram vector (COLD dev F1 0.674 → 0.685 when every head took its parts'
+        scores; no change on short chat). Only the heads of attacks (``SENTENCE_HEADS``) do: an
+        ad or a scam is the whole post, and a sentence of a group's rules (「禁止发广告、拉人进群」)
+        read alone looked like spam (shipped: COLD dev F1 0.673)."""
+        rows: list[str] = []
+        owners: list[int] = []
+        for norm in norms:
+            owners.append(len(rows))
+            rows.append(norm.text)
+            if len(norm.text) > LONG_POST:
+                parts = norm.parts()
+                if len(parts) > 1:
+                    rows += parts
         try:
-            probs = self.model.predict_normalized(folded)
+            scored = self.model.predict_normalized(rows)
+            probs = scored[owners] if len(rows) > len(norms) else scored
+            if len(rows) > len(norms):
+                self._lift_by_parts(probs, scored, owners)
         except Exception as exc:  # noqa: BLE001 - a broken model is reported, never taken as "clean"
             return [Check(name=self.name, kind="model", flagged=False, error=f"{type(exc).__name__}: {exc}")
-                    for _ in folded]  # fmt: skip
+                    for _ in norms]  # fmt: skip
         labels_all = self.model.labels
         risky_col = labels_all.index(RISKY)
         cats = [i for i, lab in enumerate(labels_all) if lab != RISKY]
@@ -74,6 +97,19 @@ class ClassifierDetector:
         labels = [labels_all[i] for i in cats]
         # Plain lists: per-row numpy calls cost more than the 14 numbers they handle.
         return [self._check(labels, row, r) for row, r in zip(capped.tolist(), risky.tolist(), strict=True)]
+
+    def _lift_by_parts(self, probs: np.ndarray, scored: np.ndarray, owners: list[int]) -> None:
+        """In place: each attack head takes its best score over a post's parts, and the risky head
+        as much of its part score as those heads support."""
+        labels = self.model.labels
+        heads = [labels.index(h) for h in SENTENCE_HEADS if h in labels]
+        if not heads:
+            return
+        risky_col = labels.index(RISKY)
+        best = np.maximum.reduceat(scored[:, heads], owners, axis=0)
+        supported = np.minimum(scored[:, risky_col], scored[:, heads].max(axis=1))
+        probs[:, heads] = np.maximum(probs[:, heads], best)
+        probs[:, risky_col] = np.maximum(probs[:, risky_col], np.maximum.reduceat(supported, owners))
 
     def _check(self, labels: list[str], row: list[float], risky: float) -> Check:
         scores = {label: p for label, p in zip(labels, row, strict=True) if p >= 0.05}

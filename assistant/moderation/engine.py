@@ -48,6 +48,11 @@ RULE_EVIDENCE = 0.35
 #: politics insult as hate), and the rules already say what the message is. Chosen on the own
 #: moderation and evasion suites (macro-F1 +0.01 on each, no risky message lost).
 SECOND_CATEGORY = 0.8
+#: Harms sold through a contact: beside one of these that rule evidence establishes, the 私聊 / 加微信 /
+#: link of the same message is how the goods reach a buyer, not a second harm (an ad for sex, drugs,
+#: weapons or pirated courses is judged by what it sells). Fraud keeps its spam_ads: a scam that lures
+#: people off the group to a contact is both (the suite's labels and design.md's 刷单返利 agree).
+SOLD_THROUGH_CONTACT = frozenset({"sexual", "illegal", "violence", "self_harm", "politics", "infringement"})
 BUILTIN_MODEL = Path(str(resources.files("assistant.moderation") / "data" / "builtin.npz"))
 #: Models saved before the .npz format were pickles: never loaded (a pickle can run code).
 PICKLED_SUFFIX = ".joblib"
@@ -158,8 +163,7 @@ class Moderator:
              if c not in ignored and score >= self.policy.threshold_for(c, model_only=c not in ruled)),
             key=lambda c: -combined[c],
         )  # fmt: skip
-        if any(ruled.get(c, 0.0) >= RULE_EVIDENCE for c in flagged):
-            flagged = [c for c in flagged if ruled.get(c, 0.0) >= RULE_EVIDENCE or combined[c] >= SECOND_CATEGORY]
+        flagged = _one_harm(flagged, combined, ruled)
         severity = severity_of(flagged, combined)
         action = self._action(flagged, combined, ruled, severity)
         if not flagged and any(c.error for c in checks if c.kind != "llm"):
@@ -197,6 +201,21 @@ class Moderator:
         if "self_harm" in flagged and harsher(action, "review"):
             action = "review"
         return action
+
+
+def _one_harm(flagged: list[str], combined: dict[str, float], ruled: dict[str, float]) -> list[str]:
+    """The categories a message is judged by (``flagged`` is sorted by score). A category only the
+    classifier suspects needs ``SECOND_CATEGORY`` beside one that rules establish or beside the
+    classifier's own likeliest: the heads spill into neighbours (a threat's 打 reads as abuse too).
+    spam_ads beside a harm sold through a contact (``SOLD_THROUGH_CONTACT``) is that harm's channel."""
+    if len(flagged) < 2:
+        return flagged
+    established = [c for c in flagged if ruled.get(c, 0.0) >= RULE_EVIDENCE]
+    first = established[0] if established else flagged[0]
+    kept = [c for c in flagged if c == first or c in established or combined[c] >= SECOND_CATEGORY]
+    if "spam_ads" in kept and any(c in SOLD_THROUGH_CONTACT for c in established):
+        kept.remove("spam_ads")
+    return kept
 
 
 def rule_scores(checks: list[Check]) -> dict[str, float]:

@@ -29,6 +29,8 @@ _SYMBOLS = {
 _NUMERALS = dict(zip("零〇洞幺一壹二贰两三叁四肆五伍六陆七柒八捌九玖", "00011122233445566778899", strict=True))
 #: Marks that end a clause; a '.' is left out, being the disguise in 微.信.
 _CLAUSE_MARKS = frozenset("，。！？；：、,!?;\n")
+#: Marks that end a sentence (a comma only ends a clause).
+_SENTENCE_MARKS = frozenset("。！？；!?;\n…")
 #: Shorter runs are words (一下, 三个, 两天), not disguised numbers.
 MIN_NUMERAL_RUN = 4
 _NUMERAL_RUN = re.compile(f"[{''.join(_NUMERALS)}0-9]{{{MIN_NUMERAL_RUN},}}")
@@ -54,6 +56,29 @@ class Normalized:
             not _CLAUSE_MARKS.isdisjoint(self.original[self.ends[i] : self.starts[i + 1]])
             for i in range(begin, end - 1)
         )
+
+    def parts(self, shortest: int = 4, chunk: int = 12) -> list[str]:
+        """Pieces of ``text`` a long post is also judged by: its sentences (cut where the posted
+        text had 。！？；…) and its runs of clauses (cut at commas, joined until ``chunk``
+        characters long), each at least ``shortest`` characters. A forum post is many statements,
+        often in one comma-spliced sentence, as the classifier's background (review and news
+        sentences, chat lines) was."""
+        sentences: list[str] = []
+        chunks: list[str] = []
+        sentence_start = chunk_start = 0
+        for i in range(len(self.text) - 1):
+            gap = self.original[self.ends[i] : self.starts[i + 1]]
+            if not gap:
+                continue
+            if not _SENTENCE_MARKS.isdisjoint(gap):
+                sentences.append(self.text[sentence_start : i + 1])
+                sentence_start = i + 1
+            if i + 1 - chunk_start >= chunk and not _CLAUSE_MARKS.isdisjoint(gap):
+                chunks.append(self.text[chunk_start : i + 1])
+                chunk_start = i + 1
+        sentences.append(self.text[sentence_start:])
+        chunks.append(self.text[chunk_start:])
+        return [piece for piece in dict.fromkeys([*sentences, *chunks]) if len(piece) >= shortest]
 
     @cached_property
     def spelled_out(self) -> bool:

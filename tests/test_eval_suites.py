@@ -115,9 +115,18 @@ def test_moderation_false_alarm_budget_is_part_of_the_run(tmp_path: Path) -> Non
         {**r, "risky": True, "categories": ["fraud"]} if r["id"] in flipped else r for r in rows
     ])  # fmt: skip
     benign = _write(tmp_path / "benign.jsonl", [{"text": t} for t in ("晚饭吃什么", "加 薇 信 abc_2026x 私聊领取")])
-    before, after = _planted("moderation", clean, planted, tmp_path)
+    before, after = _planted("moderation", clean, planted, tmp_path, floor="macro_f1")
     assert after["comparison"]["newly_failing"] == flipped and "false_alarms" not in after
-    code, budget = _eval("moderation", clean, tmp_path / "budget", tmp_path / "d", "--benign", str(benign))
+    code, budget = _eval(
+        "moderation",
+        clean,
+        tmp_path / "budget",
+        tmp_path / "d",
+        "--benign",
+        str(benign),
+        "--thresholds",
+        str(tmp_path / "thresholds.toml"),
+    )  # the slice's own floor
     assert code == 0 and budget["risky"] == before["risky"]
     alarms = budget["false_alarms"]
     assert alarms["messages"] == 2 and alarms["flagged_per_1000"] == 500.0 and alarms["by_check"]["patterns"] == 500.0

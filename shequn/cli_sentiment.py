@@ -48,14 +48,13 @@ def classify(
     input: Annotated[str | None, typer.Option("--input", "-i", help="JSONL of {text, …}; - for stdin.")] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="Where batch results go; - for stdout.")] = "-",
 ) -> None:
-    """Positive / neutral / negative with a polarity score; batch adds "sentiment" to each line."""
-    from assistant.sentiment.offline import OfflineSentiment
-
-    engine = OfflineSentiment()
+    """Positive / neutral / negative with a polarity score; batch adds "sentiment" to each line.
+    With an LLM configured the model labels the messages (engine "llm"), offline otherwise."""
+    if input is None and (text is None or not text.strip()):
+        _fail("give a message, or --input FILE for a batch")
+    service = _service()
     if input is None:
-        if text is None or not text.strip():
-            _fail("give a message, or --input FILE for a batch")
-        typer.echo(engine.classify(str(text)).model_dump_json())
+        typer.echo(service.classify_many([str(text)])[0].model_dump_json())
         return
 
     def validate(row: dict[str, Any]) -> None:
@@ -63,7 +62,7 @@ def classify(
             raise ValueError("missing 'text' (non-empty string)")
 
     def handle(rows: list[dict[str, Any]]) -> list[str]:
-        results = engine.classify_many([r["text"] for r in rows])
+        results = service.classify_many([r["text"] for r in rows])
         return [f'{dumps(r)[:-1]}, "sentiment": {s.model_dump_json()}}}' for r, s in zip(rows, results, strict=True)]
 
     counts = stream(input, output, row_handler(validate, handle), batch=2000)

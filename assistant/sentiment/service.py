@@ -18,6 +18,7 @@ from assistant.retrieval.tokenize import default_tokenizer
 from assistant.sentiment import health as health_score
 from assistant.sentiment import llm_engine, narrative
 from assistant.sentiment.aggregate import Window
+from assistant.sentiment.llm_classifier import LLMSentiment
 from assistant.sentiment.members import at_risk, segments
 from assistant.sentiment.models import ChatMessage, Sentiment, Summary
 from assistant.sentiment.offline import OfflineSentiment
@@ -38,7 +39,8 @@ class EmptyLog(ValueError):
 
 
 class SentimentService:
-    """Build once; thread-safe. ``chat_model`` writes the narrative when given (offline otherwise)."""
+    """Build once; thread-safe. ``chat_model``, when given, writes the narrative and labels messages
+    sent to ``classify_many``; the messages of a summary are always labelled offline."""
 
     def __init__(
         self,
@@ -51,9 +53,14 @@ class SentimentService:
         self.settings, self.moderation, self.chat_model, self.now = settings, moderation, chat_model, now
         self.offline = offline or OfflineSentiment()
         self.prompt = load_prompt(settings.prompts_dir, "sentiment_summary", 1) if chat_model is not None else None
+        self.llm = None if chat_model is None else LLMSentiment(
+            chat_model, load_prompt(settings.prompts_dir, "sentiment", 1), self.offline)  # fmt: skip
 
     def classify_many(self, texts: Sequence[str]) -> list[Sentiment]:
-        return self.offline.classify_many(texts)
+        """The classify entry points (CLI ``sentiment classify``, ``POST /v1/sentiment/classify``):
+        the LLM engine when a chat model is configured, the offline one otherwise. ``summarize``
+        never comes here: a log of up to 1,000,000 messages is read offline (cost and speed)."""
+        return self.llm.classify_many(texts) if self.llm is not None else self.offline.classify_many(texts)
 
     def summarize(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +89,23 @@ def test_a_batch_bigger_than_the_batch_size_is_split_and_repeats_are_asked_once(
     texts = [f"第{i}期课程的作业什么时候交？" for i in range(45)]
     model = FakeChatModel(respond=reader)
     results = service(tmp_path, model).classify_many(texts + texts[:5])
-    assert [len(shown(call)) for call in model.calls] == [llm_classifier.BATCH, llm_classifier.BATCH, 5]
-    assert [t for call in model.calls for t in shown(call)] == texts
+    batches = sorted((shown(call) for call in model.calls), key=lambda b: texts.index(b[0]))  # calls run in parallel
+    assert [len(b) for b in batches] == [llm_classifier.BATCH, llm_classifier.BATCH, 5]
+    assert [t for b in batches for t in b] == texts
     assert len(results) == 50 and {r.engine for r in results} == {"llm"} and results[45] == results[0]
+
+
+def test_batches_are_asked_in_parallel(tmp_path: Path) -> None:
+    """Both batches must be in flight at once to pass the barrier (one after the other would break it)."""
+    barrier = threading.Barrier(2, timeout=10)
+
+    def together(messages: list[dict[str, str]]) -> dict[str, Any]:
+        barrier.wait()
+        return reader(messages)
+
+    texts = [f"第{i}期课程的作业什么时候交？" for i in range(llm_classifier.BATCH + 1)]
+    results = service(tmp_path, FakeChatModel(respond=together)).classify_many(texts)
+    assert {r.engine for r in results} == {"llm"}
 
 
 def test_a_message_cannot_forge_another_index_and_long_ones_are_cut(tmp_path: Path) -> None:
@@ -124,8 +139,7 @@ def _fails(texts: list[str]) -> dict[str, Any]:
 def test_a_bad_batch_falls_back_to_offline_on_its_own(tmp_path: Path, bad: Any) -> None:
     """Batch size 2: the first batch gets a bad answer and is read offline; the second is the model's."""
     texts = [SARCASM, RHETORICAL, "呵呵，又延期了", PLAIN]
-    answers = iter([bad, labelled])
-    model = FakeChatModel(respond=lambda messages: next(answers)(shown(messages)))
+    model = FakeChatModel(respond=lambda messages: (bad if SARCASM in shown(messages) else labelled)(shown(messages)))
     srv = service(tmp_path, model)
     assert srv.llm is not None
     srv.llm.batch = 2

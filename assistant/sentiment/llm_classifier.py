@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from pydantic import BaseModel, Field
@@ -22,6 +23,8 @@ from assistant.sentiment.offline import SHORT_REPLY, OfflineSentiment
 BATCH = 20
 #: Characters of a message the model sees; the mood of chat is in its first lines.
 MAX_CHARS = 500
+#: Model calls in flight at once: a 1,000-message request is 50 calls, and an HTTP client waits.
+PARALLEL = 4
 log = logging.getLogger(__name__)
 
 
@@ -65,20 +68,26 @@ class LLMSentiment:
 
     name = LLM
 
-    def __init__(self, model: ChatModel, prompt: Prompt, offline: OfflineSentiment, batch: int = BATCH) -> None:
-        self.model, self.prompt, self.offline, self.batch = model, prompt, offline, batch
+    def __init__(self, model: ChatModel, prompt: Prompt, offline: OfflineSentiment, batch: int = BATCH,
+                 parallel: int = PARALLEL) -> None:  # fmt: skip
+        self.model, self.prompt, self.offline, self.batch, self.parallel = model, prompt, offline, batch, parallel
 
     def classify_many(self, texts: Sequence[str]) -> list[Sentiment]:
         offline = dict(zip(texts, self.offline.classify_many(texts), strict=True))
         # a repeated text is asked once; rule-decided short replies are not asked at all
         asked = [t for t, s in offline.items() if s.engine != SHORT_REPLY]
-        for start in range(0, len(asked), self.batch):
-            chunk = asked[start : start + self.batch]
-            done = with_fallback(partial(ask, self.model, self.prompt, chunk), partial(fallback, offline, chunk))
-            if done.fallback_reason:
-                log.warning("sentiment: %d messages read offline: %s", len(chunk), done.fallback_reason)
-            offline.update(zip(chunk, done.value, strict=True))
+        chunks = [asked[start : start + self.batch] for start in range(0, len(asked), self.batch)]
+        with ThreadPoolExecutor(max(1, min(self.parallel, len(chunks)))) as pool:
+            read = list(pool.map(partial(self._read, offline), chunks))
+        for chunk, results in zip(chunks, read, strict=True):
+            offline.update(zip(chunk, results, strict=True))
         return [offline[t] for t in texts]
+
+    def _read(self, offline: dict[str, Sentiment], chunk: list[str]) -> list[Sentiment]:
+        done = with_fallback(partial(ask, self.model, self.prompt, chunk), partial(fallback, offline, chunk))
+        if done.fallback_reason:
+            log.warning("sentiment: %d messages read offline: %s", len(chunk), done.fallback_reason)
+        return done.value
 
 
 def fallback(offline: dict[str, Sentiment], chunk: list[str]) -> list[Sentiment]:

@@ -1,7 +1,8 @@
 """The optional LLM per-message engine: numbered batches of fenced messages, one structured answer
 per batch. Short replies a chat rule already decides (收到, +1, 同问) never reach the model. A batch
 whose answer is incomplete or contradictory, or whose call fails, is read by the offline engine
-instead and labelled ``llm→offline`` (``Sentiment`` has no ``fallback_reason``: the contract stays)."""
+instead and labelled ``llm→offline``; ``Sentiment`` keeps its contract (no ``fallback_reason``),
+the reason is logged."""
 
 from __future__ import annotations
 
@@ -65,8 +66,6 @@ def ask(model: ChatModel, prompt: Prompt, texts: Sequence[str]) -> list[Sentimen
 class LLMSentiment:
     """Per-message sentiment from a chat model, batch by batch, with the offline engine underneath.
     Meant for classify requests (≤ a few thousand messages), never for whole chat logs."""
-
-    name = LLM
 
     def __init__(self, model: ChatModel, prompt: Prompt, offline: OfflineSentiment, batch: int = BATCH,
                  parallel: int = PARALLEL) -> None:  # fmt: skip

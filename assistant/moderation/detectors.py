@@ -80,9 +80,9 @@ class ClassifierDetector:
                 if len(parts) > 1:
                     rows += parts
         try:
-            scored = self.model.predict_normalized(rows)
-            probs = scored[owners] if len(rows) > len(norms) else scored
+            probs = scored = self.model.predict_normalized(rows)
             if len(rows) > len(norms):
+                probs = scored[owners]
                 self._lift_by_parts(probs, scored, owners)
         except Exception as exc:  # noqa: BLE001 - a broken model is reported, never taken as "clean"
             return [Check(name=self.name, kind="model", flagged=False, error=f"{type(exc).__name__}: {exc}")

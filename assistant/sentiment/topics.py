@@ -57,10 +57,8 @@ def topic_terms(text: str) -> TopicTerms:
     compounds: dict[str, None] = {}
     for block in _BLOCKS.findall(fold(text)):
         found_words, found_compounds = _block_terms(block)
-        for word in found_words:
-            words.setdefault(word, None)
-        if found_compounds:
-            compounds.update(dict.fromkeys(found_compounds))
+        words.update(dict.fromkeys(found_words))
+        compounds.update(dict.fromkeys(found_compounds))
     return TopicTerms(tuple(words), tuple(compounds))
 
 

@@ -137,9 +137,9 @@ def test_answers_are_logged_whether_answered_on_the_event_loop_or_in_a_thread(sa
     services = Services(make_settings(data_dir))
     question = {"question": "你们老板喜欢什么颜色的汽车", "community": "mombaby"}
     with TestClient(create_app(services=services)) as client:
-        assert not services.answerer.warm("mombaby")
+        assert services.answerer.warm("mombaby") is None
         first = client.post("/v1/answers", json=question).json()
-        assert services.answerer.warm("mombaby")
+        assert services.answerer.warm("mombaby") is services.moderation.moderator("mombaby")
         second = client.post("/v1/answers", json=question).json()
         long = client.post("/v1/answers", json={**question, "question": question["question"] + "？" * 1000}).json()
     assert first == second and first["decision"] in ("handoff", "clarify") and long["decision"] == first["decision"]
@@ -147,4 +147,4 @@ def test_answers_are_logged_whether_answered_on_the_event_loop_or_in_a_thread(sa
     entry = {"id": "mb-new-1", "question": "老板喜欢什么车", "answer": "红色的。"}
     (tmp_path / "new.jsonl").write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
     services.ingest(load_knowledge(tmp_path / "new.jsonl", community="mombaby"))
-    assert not services.answerer.warm("mombaby")  # a changed catalog is read again in a worker thread
+    assert services.answerer.warm("mombaby") is None  # a changed catalog is read again in a worker thread

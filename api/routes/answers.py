@@ -22,8 +22,10 @@ async def answer(body: AnswerRequest, answerer: AnswererDep) -> Response:
     # Offline and loaded, a short question is answered on the event loop (~1.5 ms): 32 requests
     # in worker threads contending for the GIL cost 0.9 ms of CPU more each. Its question-log
     # write (blocking I/O) still goes to a worker thread, before the reply.
-    if len(body.question) + sum(len(t.content) for t in body.history) <= INLINE_CHARS and answerer.warm(body.community):
-        result, log = answerer.answer_unlogged(*args)
+    short = len(body.question) + sum(len(t.content) for t in body.history) <= INLINE_CHARS
+    moderator = answerer.warm(body.community) if short else None
+    if moderator is not None:
+        result, log = answerer.answer_unlogged(*args, moderator=moderator)
         if log is not None:
             await run_in_threadpool(log)
     else:

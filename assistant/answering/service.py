@@ -17,7 +17,7 @@ from assistant.communities import Communities
 from assistant.llm import LLM, with_fallback
 from assistant.llm.base import ChatModel, LLMUnavailable
 from assistant.moderation import outgoing
-from assistant.moderation.engine import ModerationService
+from assistant.moderation.engine import ModerationService, Moderator
 from assistant.moderation.models import Verdict
 from assistant.moderation.policy import STRONG_EVIDENCE
 from assistant.prompts import Prompt, load_prompt
@@ -77,19 +77,23 @@ class Answerer:
             log()
         return result
 
-    def warm(self, community: str | None) -> bool:
-        """True when answering for ``community`` reads no file and calls no model: offline,
-        its moderator and knowledge loaded and current (a few ``stat`` calls to tell)."""
-        return self.llm is None and self.moderation.ready(community) is not None and self.index.warm(community)
+    def warm(self, community: str | None) -> Moderator | None:
+        """The community's moderator when answering for it reads no file and calls no model:
+        offline, its moderator and knowledge loaded and current (a few ``stat`` calls to tell);
+        else None. Hand it to ``answer_unlogged`` so those files are checked once."""
+        if self.llm is not None or not self.index.warm(community):
+            return None
+        return self.moderation.ready(community)
 
     def answer_unlogged(
-        self, question: str, community: str | None = None, history: Sequence[Turn] = (), member: str | None = None
-    ) -> tuple[AnswerResult, Callable[[], None] | None]:
+        self, question: str, community: str | None = None, history: Sequence[Turn] = (), member: str | None = None,
+        moderator: Moderator | None = None,
+    ) -> tuple[AnswerResult, Callable[[], None] | None]:  # fmt: skip
         """``answer`` without its question-log write, returned to be run (blocking I/O: the API
-        answers on its event loop and writes in a worker thread)."""
+        answers on its event loop and writes in a worker thread). ``moderator``: from ``warm``."""
         community = self.communities.resolve(community)
         policy = self.policy(community)
-        moderator = self.moderation.moderator(community)
+        moderator = moderator or self.moderation.moderator(community)
         verdict = moderator.moderate(question)
         # A reply to our clarifying question is read only when our closed grammar ("2", "第二个",
         # "都不是") matches all of it: nothing in it can be risky, whatever a classifier says.

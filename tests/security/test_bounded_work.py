@@ -63,7 +63,7 @@ RISKY_UNITS = [
 
 @settings(max_examples=3, deadline=None)
 @given(st.lists(st.sampled_from(RISKY_UNITS), min_size=5, max_size=30))
-@example(units=[RISKY_UNITS[0]] * 3 + [RISKY_UNITS[1], RISKY_UNITS[6]])  # lure words beside numbers: CI found it quadratic
+@example(units=[RISKY_UNITS[0]] * 3 + [RISKY_UNITS[1], RISKY_UNITS[6]])  # lure words by numbers: was quadratic
 def test_time_per_character_stays_flat_as_text_grows(units: list[str]) -> None:
     """Work is linear in the text: per character, 256k characters cost about what 4k do
     (quadratic span checks once took 24k characters 14.5 s). The bound is a ratio, so a busy
@@ -81,4 +81,4 @@ def test_time_per_character_stays_flat_as_text_grows(units: list[str]) -> None:
 
     per_char(4_000)  # warm
     small = min(per_char(4_000) for _ in range(3))
-    assert per_char(256_000) < 4 * small
+    assert min(per_char(256_000) for _ in range(2)) < 4 * small  # best of two: one busy moment fails nothing

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from assistant.sentiment.classifier import SentimentModel, features, train
+from assistant.sentiment.classifier import SentimentModel, features, polarity_scale, train
 from assistant.sentiment.corpus import training_rows
 from assistant.sentiment.offline import builtin_model
 
@@ -35,6 +36,16 @@ def test_batch_features_match_sklearn_on_a_small_trained_model() -> None:
     assert_same_rows(model, [*TEXTS, *texts])
     probabilities = model.probabilities(["很好", "太差"])
     assert probabilities.shape == (2, 3) and np.allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_polarity_scale_weighs_one_sided_ngrams_above_topic_words() -> None:
+    texts = ["房间好", "房间差", "屏幕好", "屏幕差", "很好", "太差"] * 2
+    y = np.array([2, 0, 2, 0, 2, 0] * 2)
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2))
+    scale = polarity_scale(vectorizer.fit_transform(texts), y)
+    column = vectorizer.vocabulary_
+    assert scale[column["好"]] > scale[column["房间"]] and scale[column["差"]] > scale[column["屏幕"]]
+    assert np.isclose(scale[column["房间"]], scale[column["屏幕"]])
 
 
 def test_a_saved_model_loads_with_its_lexicon_weights(tmp_path: Path) -> None:

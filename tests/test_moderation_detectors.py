@@ -14,6 +14,7 @@ from assistant.moderation.lexicon import Lexicon
 from assistant.moderation.models import Check, Evidence
 from assistant.moderation.normalize import Normalized, normalize
 from assistant.moderation.policy import Policy
+from tests.fixed_model import FixedScores
 
 
 def _house_rule(norm: Normalized) -> Check:
@@ -94,3 +95,23 @@ def test_an_ad_is_judged_by_the_whole_post_not_by_one_sentence() -> None:
     check = ClassifierDetector("classifier", model, Policy()).check_many([normalize(rules)])[0]
     assert "禁止发广告和外部链接禁止拉人进群" in model.seen  # scored, but the spam head keeps the post's score
     assert not check.flagged and check.scores.get("spam_ads", 0.0) < 0.5
+
+
+def _hate_scores(model: TextClassifier, *texts: str) -> list[float]:
+    checks = ClassifierDetector("classifier", model, Policy()).check_many([normalize(t) for t in texts])
+    return [check.scores.get("hate", 0.0) for check in checks]
+
+
+def test_a_sure_hate_head_lifts_a_doubtful_risky_head_only_on_text_naming_a_group() -> None:
+    """Hate's ceiling is the risky score, or on a message naming a group the geometric mean of both."""
+    model = FixedScores(0.3, hate=0.95)
+    naming, other = _hate_scores(model, "又是河南的，难怪", "又是这样的，难怪")
+    assert naming == round((0.95 * 0.3) ** 0.5, 4) and naming >= 0.5
+    assert other == 0.3
+
+
+def test_the_hate_head_alone_cannot_flag_and_other_heads_stay_capped() -> None:
+    alone = ClassifierDetector("classifier", FixedScores(0.05, hate=0.99), Policy()).check_many([normalize("东北人")])
+    assert not alone[0].flagged and alone[0].scores["hate"] < 0.5
+    check = ClassifierDetector("classifier", FixedScores(0.3, fraud=0.95), Policy()).check_many([normalize("河南人")])
+    assert check[0].scores["fraud"] == 0.3 and not check[0].flagged

@@ -109,14 +109,14 @@ def test_a_sweeping_statement_about_a_group_is_weak_evidence(text: str, hate: fl
     assert not Moderator(Policy(), {}).moderate("说句实话，东北人就是爱吹牛").risky  # never flags alone
 
 
-def test_the_group_rules_run_only_on_text_that_names_a_group() -> None:
+def test_the_group_rules_run_only_on_text_thatnames_a_group() -> None:
     """The Aho-Corasick gate is exact: whatever either regex matches names a place, group or gender."""
     texts = ["湖北人素质低", "最讨厌日本人了", "女的就是矫情", "这帮农民工", "今天团购的水果真甜", "服务垃圾透顶"]
     for text in texts:
         folded = normalize(text).text
         matched = bool(patterns._GROUP_SLIGHT.search(folded) or patterns._SWEEPING.search(folded))
-        assert patterns._names_a_group(folded) or not matched
-    assert [patterns._names_a_group(normalize(t).text) for t in texts] == [True] * 4 + [False] * 2
+        assert patterns.names_a_group(folded) or not matched
+    assert [patterns.names_a_group(normalize(t).text) for t in texts] == [True] * 4 + [False] * 2
 
 
 def test_checksums() -> None:
@@ -169,3 +169,15 @@ def test_a_second_category_only_the_classifier_suspects_needs_a_strong_score(fra
     moderator = Moderator(Policy(), {"classifier": FixedScores(risky=0.95, fraud=fraud)})
     assert moderator.moderate("加微信领红包").categories == (["spam_ads", "fraud"] if second else ["spam_ads"])
     assert moderator.moderate("你们有线下班吗").categories == ["fraud"]
+
+
+def test_neutral_questions_about_a_group_are_not_flagged(moderator: Moderator) -> None:
+    """Group hate taught to the hate head must not make naming a group suspicious (own sentences,
+    none in the training data)."""
+    neutral = ["我是河南人，我们那边过年都吃什么馅的饺子？", "我是山东人，老家那边中秋节都要蒸花馍",
+               "湖南人做腊肉一般用什么木头熏？", "东北人家里的炕现在还多吗", "女生第一次去健身房先练哪里比较好",
+               "男生穿西装一般选什么颜色的领带", "外地人在这边租房要注意哪些合同条款", "日本人过年也吃荞麦面吗",
+               "黑人歌手那首新歌你们听了吗，旋律挺好听", "我外婆是农村的，她腌的咸菜特别下饭"]  # fmt: skip
+    assert [moderator.moderate(text).action for text in neutral] == ["allow"] * len(neutral)
+    for text in ["河南人个个都是骗子，离远点", "女的都是拜金的，没一个例外"]:
+        assert "hate" in moderator.moderate(text).categories

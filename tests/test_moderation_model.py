@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from assistant.communities import Communities
-from assistant.moderation.classifier import ModelFileError, TextClassifier, read_labelled
+from assistant.moderation.classifier import LabelledMessage, ModelFileError, TextClassifier, read_labelled, train
 from assistant.moderation.engine import BUILTIN_MODEL, builtin_classifier, community_classifiers
 from assistant.moderation.training import AUTHORED, build_shipped_model, data_problems, read_chat, rule_flagged
 from tests.conftest import make_settings, run_cli
@@ -112,3 +112,28 @@ def test_one_text_scores_like_the_same_text_in_a_batch(text: str, others: list[s
     alone = model.predict_normalized([text])
     assert alone.shape == (1, len(model.labels))
     assert np.allclose(alone[0], model.predict_normalized([text, *others])[0], atol=1e-12)
+
+
+def test_heads_name_the_labels_a_row_trains_and_bad_ones_are_reported(tmp_path: Path) -> None:
+    data = tmp_path / "rows.jsonl"
+    lines = [{"text": "a", "risky": True, "categories": ["hate"], "heads": ["hate"]}, {"text": "b", "risky": False},
+             {"text": "c", "risky": False, "heads": ["spam"]}, {"text": "d", "risky": False, "heads": []},
+             {"text": "e", "risky": False, "heads": "hate"}]  # fmt: skip
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in lines) + "\n", encoding="utf-8")
+    rows, errors = read_labelled([data])
+    assert [(r.text, r.heads) for r in rows] == [("a", ("hate",)), ("b", None)]
+    assert [e.split(": ")[0] for e in errors] == [f"{data}:{n}" for n in (3, 4, 5)]
+
+
+def test_rows_for_the_hate_head_leave_every_other_head_as_it_was() -> None:
+    """Data written for one head (``heads``) must not move the risky head, which caps every category."""
+    base = [LabelledMessage(f"那帮{g}都是废物，滚出去", True, ["hate"]) for g in "甲乙丙丁戊己庚辛壬癸"]
+    base += [LabelledMessage(f"你这个{w}蠢货，闭嘴", True, ["abuse"]) for w in "猪狗驴鸡鸭鹅牛羊马兔"]
+    base += [LabelledMessage(f"今天第{n}课的作业交好了，明天见", False) for n in range(40)]
+    extra = [LabelledMessage(f"{p}那边的人心眼多，别信", True, ["hate"], ("hate",)) for p in "东西南北中上下左右前"]
+    extra += [LabelledMessage(f"{p}那边的面条真好吃", False, [], ("hate",)) for p in "东西南北中"]
+    before, after = train(base, c=1.0), train(base + extra, c=1.0)
+    assert after.vocabulary == before.vocabulary and after.labels == before.labels == ["risky", "abuse", "hate"]
+    assert np.allclose(after.weights[:2], before.weights[:2]) and np.allclose(after.bias[:2], before.bias[:2])
+    assert not np.allclose(after.weights[2], before.weights[2])
+    assert after.metrics["risky_f1"] == before.metrics["risky_f1"]

@@ -43,6 +43,10 @@ class LabelledMessage:
     text: str
     risky: bool
     categories: list[str] = field(default_factory=list)
+    #: The labels (``risky`` or categories) this row trains; ``None``: every label. Data written to
+    #: teach one head (group hate and its benign twins, data/train/part20.jsonl) would otherwise
+    #: move the overall risky head, which caps every category's score, and with it unrelated ones.
+    heads: tuple[str, ...] | None = None
 
 
 def read_labelled(paths: Iterable[Path]) -> tuple[list[LabelledMessage], list[str]]:
@@ -59,10 +63,20 @@ def read_labelled(paths: Iterable[Path]) -> tuple[list[LabelledMessage], list[st
                 cats = [c for c in raw.get("categories") or [] if c in CATEGORIES]
                 if not isinstance(raw["text"], str) or not isinstance(raw["risky"], bool):
                     raise TypeError("text must be a string and risky a boolean")
-                rows.append(LabelledMessage(raw["text"], raw["risky"], cats))
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                rows.append(LabelledMessage(raw["text"], raw["risky"], cats, _heads(raw.get("heads"))))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 errors.append(f"{file}:{number}: {exc}")
     return rows, errors
+
+
+def _heads(value: object) -> tuple[str, ...] | None:
+    """A row's optional ``heads``: a non-empty list of known labels, or absent (every label)."""
+    if value is None:
+        return None
+    known = {RISKY, *CATEGORIES}
+    if not isinstance(value, list) or not value or not all(isinstance(h, str) and h in known for h in value):
+        raise ValueError(f"heads must be a non-empty list of labels among {RISKY} and the categories, got {value!r}")
+    return tuple(value)
 
 
 def features(texts: Sequence[str]) -> list[str]:
@@ -208,19 +222,26 @@ def _vectorizer() -> TfidfVectorizer:
     return TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2, max_features=80000)
 
 
-def _label_matrix(rows: Sequence[LabelledMessage]) -> tuple[list[str], np.ndarray]:
-    labels = [RISKY] + [c for c in CATEGORIES if sum(c in r.categories for r in rows) >= MIN_POSITIVES]
+def _label_matrix(rows: Sequence[LabelledMessage]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Labels, targets (rows × labels) and which rows train which label (``LabelledMessage.heads``)."""
+    trains = {lab: [r.heads is None or lab in r.heads for r in rows] for lab in [RISKY, *CATEGORIES]}
+    labels = [RISKY] + [
+        c
+        for c in CATEGORIES
+        if sum(c in r.categories and t for r, t in zip(rows, trains[c], strict=True)) >= MIN_POSITIVES
+    ]
     y = np.array([[r.risky if lab == RISKY else lab in r.categories for lab in labels] for r in rows], dtype=bool)
-    return labels, y
+    mask = np.array([trains[lab] for lab in labels], dtype=bool).T.reshape(len(rows), len(labels))
+    return labels, y, mask
 
 
-def _fit_heads(matrix: Any, y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
-    """One logistic regression per label (liblinear: 0.6 s for 14 labels on 3k messages,
-    lbfgs took 3 s)."""
+def _fit_heads(matrix: Any, y: np.ndarray, mask: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per label on the rows that train it (liblinear: 0.6 s for 14 labels
+    on 3k messages, lbfgs took 3 s)."""
     weights, bias = [], []
-    for column in y.T:
+    for column, rows in zip(y.T, mask.T, strict=True):
         model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000)
-        model.fit(matrix, column)
+        model.fit(matrix if rows.all() else matrix[rows], column[rows])
         weights.append(model.coef_[0])
         bias.append(model.intercept_[0])
     return np.asarray(weights, dtype=np.float32), np.asarray(bias, dtype=np.float32)
@@ -229,33 +250,59 @@ def _fit_heads(matrix: Any, y: np.ndarray, c: float) -> tuple[np.ndarray, np.nda
 def train(rows: Sequence[LabelledMessage], c: float | None = None, folds: int = 3, seed: int = 13) -> TextClassifier:
     """Fits on all rows; ``metrics`` holds cross-validated F1 (risky and per category).
 
-    ``c`` (inverse regularisation) is chosen by cross-validated risky F1 when not given."""
+    ``c`` (inverse regularisation) is chosen by cross-validated risky F1 when not given. The
+    vocabulary and the folds come from the rows that train every head (``_general``), so rows
+    written for some heads only leave every other head exactly as it was without them."""
     texts = features([r.text for r in rows])
-    labels, y = _label_matrix(rows)
+    labels, y, mask = _label_matrix(rows)
+    general = _general(mask)
     candidates = [c] if c is not None else [1.0, 4.0, 16.0]
-    scored = _cross_validate(texts, y, labels, candidates, folds, seed)
+    scored = _cross_validate(texts, y, mask, labels, candidates, _folds(y, general, folds, seed))
     best = max(scored, key=lambda cand: scored[cand]["risky_f1"])
-    vectorizer = _vectorizer()
-    weights, bias = _fit_heads(vectorizer.fit_transform(texts), y, best)
+    vectorizer = _vectorizer().fit([t for t, g in zip(texts, general, strict=True) if g])
+    weights, bias = _fit_heads(vectorizer.transform(texts), y, mask, best)
     shifts = np.asarray(scored[best].pop("cuts"), dtype=np.float32)
     metrics = {"rows": len(rows), "C": best, "folds": folds, **scored[best]}
     return TextClassifier.from_vectorizer(vectorizer, labels, weights, bias - shifts, metrics)
 
 
+def _general(mask: np.ndarray) -> np.ndarray:
+    """The rows that train every head (all rows when none does)."""
+    every = np.asarray(mask.all(axis=1), dtype=bool)
+    return every if every.any() else np.ones(len(mask), dtype=bool)
+
+
+def _folds(
+    y: np.ndarray, general: np.ndarray, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per fold: general training rows, all training rows, test rows. General rows are split (stratified
+    by risky) as if they were all the data; the others are shuffled into the folds apart from them."""
+    inside, outside = np.flatnonzero(general), np.flatnonzero(~general)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    chunks = np.array_split(np.random.default_rng(seed).permutation(outside), folds)
+    split = []
+    for (train_at, test_at), held in zip(splitter.split(inside, y[inside, 0]), chunks, strict=True):
+        others = np.setdiff1d(outside, held)
+        split.append(
+            (inside[train_at], np.concatenate([inside[train_at], others]), np.concatenate([inside[test_at], held]))
+        )
+    return split
+
+
 def _cross_validate(
-    texts: list[str], y: np.ndarray, labels: list[str], candidates: list[float], folds: int, seed: int
-) -> dict[float, dict[str, Any]]:
+    texts: list[str], y: np.ndarray, mask: np.ndarray, labels: list[str], candidates: list[float],
+    folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> dict[float, dict[str, Any]]:  # fmt: skip
     """Out-of-fold logits for every candidate C; each fold is vectorised once."""
     predicted = {c: np.zeros(y.shape, dtype=np.float32) for c in candidates}
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train_idx, test_idx in splitter.split(texts, y[:, 0]):
-        vectorizer = _vectorizer()
-        train_matrix = vectorizer.fit_transform([texts[i] for i in train_idx])
+    for general_idx, train_idx, test_idx in folds:
+        vectorizer = _vectorizer().fit([texts[i] for i in general_idx])
+        train_matrix = vectorizer.transform([texts[i] for i in train_idx])
         test_matrix = vectorizer.transform([texts[i] for i in test_idx])
         for c in candidates:
-            weights, bias = _fit_heads(train_matrix, y[train_idx], c)
+            weights, bias = _fit_heads(train_matrix, y[train_idx], mask[train_idx], c)
             predicted[c][test_idx] = test_matrix @ weights.T + bias
-    return {c: _f1s(y, predicted[c], labels) for c in candidates}
+    return {c: _f1s(y, predicted[c], mask, labels) for c in candidates}
 
 
 #: Candidate decision cuts on the logit scale (probability 0.5 … 0.92): class-balanced
@@ -263,11 +310,12 @@ def _cross_validate(
 CUTS = np.linspace(0.0, 2.5, 11)
 
 
-def _f1s(y: np.ndarray, logits: np.ndarray, labels: list[str]) -> dict[str, Any]:
-    """Per label: the logit cut with the best out-of-fold F1, and that F1."""
+def _f1s(y: np.ndarray, logits: np.ndarray, mask: np.ndarray, labels: list[str]) -> dict[str, Any]:
+    """Per label, on the rows that train it: the logit cut with the best out-of-fold F1, and that F1."""
     cuts, per_label = [], {}
     for i, lab in enumerate(labels):
-        f1s = [f1_score(y[:, i], logits[:, i] > cut, zero_division=0) for cut in CUTS]
+        rows = mask[:, i]
+        f1s = [f1_score(y[rows, i], logits[rows, i] > cut, zero_division=0) for cut in CUTS]
         best = int(np.argmax(f1s))
         cuts.append(float(CUTS[best]))
         per_label[lab] = round(float(f1s[best]), 4)

@@ -107,7 +107,8 @@ def _automaton(words: list[str]) -> ahocorasick.Automaton:
 _GROUP_WORDS = _automaton([*_PLACES.split("|"), *_NAMED.split("|"), *_GENDERS.split("|")])
 
 
-def _names_a_group(text: str) -> bool:
+def names_a_group(text: str) -> bool:
+    """The text (comparison form) names a place's people, a group or a gender."""
     return next(_GROUP_WORDS.iter(text), None) is not None
 
 
@@ -126,8 +127,8 @@ RULES = (
     Rule("bank_card", "privacy", 0.9, re.compile(r"(?<!\d)(\d{16,19})(?!\d)"), valid=luhn_ok, group=1),
     Rule("id_card", "privacy", 0.95, re.compile(r"(?<!\d)(\d{17}[\dx])(?![\dx])"), valid=id_card_ok, group=1),
     Rule("code_request", "fraud", 0.9, quotable=True, regex=re.compile(r"(?:验证码|校验码|动态码|短信码).{0,6}(?:发|告诉|给|报|截图)|(?:发|告诉|给|报)(?:我|一下).{0,4}(?:验证码|校验码|动态码)|(?:需|请|须|需要)提供.{0,4}(?:验证码|校验码|动态码)")),  # noqa: E501
-    Rule("group_slight", "hate", 0.6, quotable=True, regex=_GROUP_SLIGHT, gate=_names_a_group),
-    Rule("group_sweeping", "hate", 0.3, quotable=True, regex=_SWEEPING, gate=_names_a_group),
+    Rule("group_slight", "hate", 0.6, quotable=True, regex=_GROUP_SLIGHT, gate=names_a_group),
+    Rule("group_sweeping", "hate", 0.3, quotable=True, regex=_SWEEPING, gate=names_a_group),
     Rule("transfer_request", "fraud", 0.6, quotable=True, regex=re.compile(r"(?:先|请|需要|马上)?(?:转账|打款|汇款|交(?:保证金|押金|手续费|解冻费))(?:到|给|至)?(?:我|这个|以下|指定)")),  # noqa: E501
 )  # fmt: skip
 

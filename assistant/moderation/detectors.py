@@ -70,7 +70,7 @@ class ClassifierDetector:
         whole post's n-gram vector (COLD dev F1 0.674 → 0.685 when every head took its parts'
         scores; no change on short chat). Only the heads of attacks (``SENTENCE_HEADS``) do: an
         ad or a scam is the whole post, and a sentence of a group's rules (「禁止发广告、拉人进群」)
-        read alone looked like spam (shipped: COLD dev F1 0.673)."""
+        read alone looked like spam (then shipped: COLD dev F1 0.673)."""
         rows: list[str] = []
         owners: list[int] = []
         for norm in norms:

@@ -231,7 +231,7 @@ def _label_matrix(rows: Sequence[LabelledMessage]) -> tuple[list[str], np.ndarra
         if sum(c in r.categories and t for r, t in zip(rows, trains[c], strict=True)) >= MIN_POSITIVES
     ]
     y = np.array([[r.risky if lab == RISKY else lab in r.categories for lab in labels] for r in rows], dtype=bool)
-    mask = np.array([trains[lab] for lab in labels], dtype=bool).T.reshape(len(rows), len(labels))
+    mask = np.array([trains[lab] for lab in labels], dtype=bool).T
     return labels, y, mask
 
 

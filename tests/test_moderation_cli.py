@@ -52,6 +52,21 @@ def test_train_a_community_model_and_use_it(tmp_path: Path) -> None:
     assert "classifier:club" in [c["name"] for c in verdict["checks"]]
 
 
+def test_train_reads_heads_and_reports_a_bad_one_by_line(tmp_path: Path) -> None:
+    """A community's own data may teach some heads only (``"heads"``); a bad value costs its line, said
+    with the file and line number, and the rest still trains."""
+    data = tmp_path / "labelled.jsonl"
+    rows = [{"text": f"团长{i}号今晚开车，懂的来，暗号老地方{i}", "risky": True} for i in range(30)]
+    rows += [{"text": f"今天第{i}课的作业交好了，谢谢助教", "risky": False} for i in range(30)]
+    rows += [{"text": f"第{i}期的班长人很好，大家都喜欢她", "risky": False, "heads": ["hate"]} for i in range(5)]
+    rows.append({"text": "团长说今晚老地方", "risky": True, "heads": "risky"})  # a string, not a list
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    out = run_cli("moderation", "train", "--data", str(data), "--community", "club", "--force", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["rows"] == 65 and json.loads(out.stdout)["skipped_lines"] == 1
+    assert f"skipped {data}:66: heads must be a non-empty list" in out.stderr
+
+
 def test_train_needs_both_classes(tmp_path: Path) -> None:
     data = tmp_path / "only_benign.jsonl"
     data.write_text('{"text": "你好", "risky": false}\n', encoding="utf-8")

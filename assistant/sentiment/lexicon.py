@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import Any
 from importlib import resources
 from pathlib import Path
 
@@ -41,8 +42,7 @@ class Lexicon:
         """Positive and negative mass of one folded text."""
         positive = negative = 0.0
         flip, scale, last = 1.0, 1.0, 0  # pending negation (sign × strength), degree, end of the last match
-        for end, (kind, weight, length) in self.automaton.iter_long(text):
-            start = end - length + 1
+        for start, end, (kind, weight, _) in leftmost_longest(self.automaton, text):
             if any(ch in CLAUSE_ENDS for ch in text[last:start]):
                 flip, scale = 1.0, 1.0
             last = end + 1
@@ -67,6 +67,20 @@ class Lexicon:
     def columns(self, folded: Sequence[str]) -> np.ndarray:
         """``log1p`` of each text's positive and negative mass, one row per text."""
         return np.log1p(np.array([self.polarity(t) for t in folded], dtype=np.float32).reshape(-1, 2))
+
+
+def leftmost_longest(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int, Any]]:
+    """Non-overlapping matches, each the longest term starting at the leftmost free position, as
+    (start, end inclusive, value). Not ``Automaton.iter_long``: it drops a shorter term found through
+    a failure link (参差 is missed in 参差 when 参差不齐 is a term: pyahocorasick #133, #224)."""
+    found = sorted((end - value[2] + 1, -value[2], end, value) for end, value in automaton.iter(text))
+    chosen: list[tuple[int, int, Any]] = []
+    free = 0
+    for start, _, end, value in found:
+        if start >= free:
+            chosen.append((start, end, value))
+            free = end + 1
+    return chosen
 
 
 def _a_not_a(text: str, start: int) -> bool:

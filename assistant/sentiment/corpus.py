@@ -55,7 +55,8 @@ def reviews(split: str = "train") -> Iterator[Labelled]:
 
 
 def chat_lines(folder: Path = CHAT_DIR) -> tuple[list[Labelled], list[str]]:
-    """Authored ``{"text", "label", "topic"}`` lines; bad lines are reported, not fatal."""
+    """Authored ``{"text", "label", "topic"}`` lines (everyday ``partNN`` and the quarrels of
+    ``conflict.jsonl``); bad lines are reported, not fatal."""
     return _authored(folder, "chat", LABELS)
 
 

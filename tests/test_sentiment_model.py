@@ -84,3 +84,12 @@ def test_make_sentiment_model_reproduces_the_shipped_model(tmp_path: Path) -> No
     assert np.allclose(rebuilt.lexicon_coef, shipped.lexicon_coef, atol=1e-3)
     assert np.allclose(rebuilt.intercept, shipped.intercept, atol=1e-3)
     assert np.allclose(rebuilt.coef, shipped.coef, atol=1e-3)
+
+
+def test_train_refuses_a_missing_folder_instead_of_training_without_it(tmp_path: Path) -> None:
+    """A mistyped --reviews would otherwise glob nothing and ship a model without those lines."""
+    for option, value in (("--reviews", tmp_path / "no-such-dir"), ("--chat", tmp_path / "file.jsonl")):
+        (tmp_path / "file.jsonl").write_text("{}\n", encoding="utf-8")
+        out = run_cli("sentiment", "train", "--output", str(tmp_path / "m.npz"), option, str(value), data_dir=tmp_path)
+        assert out.returncode == 2 and option in json.loads(out.stdout)["error"]
+        assert not (tmp_path / "m.npz").exists()
